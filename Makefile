@@ -1,0 +1,55 @@
+# eenplan — the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint node-deps bundle chromium system-deps clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/eenplan migrate
+	$(BIN)/eenplan demo --if-empty
+	$(BIN)/eenplan serve --host $(HOST) --port $(PORT)
+
+# Everything the test suite needs beyond Python: Chromium for browser tests, poppler for PDF
+# text, and the npm packages for the Yjs interop tests.
+test: install system-deps node-deps
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/mypy app
+
+system-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Rebuild the pinned browser bundle (committed; `make run` never needs Node).
+bundle: node-deps
+	npm run --silent build
+
+clean:
+	rm -rf $(VENV) node_modules

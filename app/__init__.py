@@ -1,0 +1,1 @@
+"""eenplan: one shared analysis, one plan and one future perspective per family."""

@@ -1,0 +1,172 @@
+"""The schema of the CRDT documents (``schema.json``), shared with the browser editor.
+
+``read_document`` turns a pycrdt ``Doc`` into plain Python data that follows the schema, for
+print, share pages and version compare. It only reads: getting a root type that does not
+exist yet creates no update.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Text
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+
+SECTIONS = ("analyse", "veiligheid", "plan", "perspectief", "verhaal")
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The whole schema as parsed JSON (cached; treat it as read-only)."""
+    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def base_section(section: str) -> str:
+    """``'verhaal/12'`` → ``'verhaal'``; other section names stay as they are."""
+    return section.split("/", 1)[0]
+
+
+def section_schema(section: str) -> dict[str, Any]:
+    """The schema of one section (accepts ``'verhaal/<participant id>'``); KeyError if unknown."""
+    return load_schema()["sections"][base_section(section)]  # type: ignore[no-any-return]
+
+
+def section_title(section: str, *, owner_name: str | None = None) -> str:
+    """Dutch title of a section, e.g. 'Het verhaal van Sanne'."""
+    title: str = section_schema(section)["title"]
+    return title.replace("{naam}", owner_name or "een deelnemer")
+
+
+def options(name: str) -> list[dict[str, str]]:
+    """An option list by name: ``[{"value", "label"}, …]``."""
+    return load_schema()["option_lists"][name]  # type: ignore[no-any-return]
+
+
+def option_label(list_name: str, value: str | None) -> str:
+    """The Dutch label of an option value ('' for an empty or unknown value)."""
+    for option in options(list_name):
+        if option["value"] == value:
+            return option["label"]
+    return ""
+
+
+def read_document(section: str, doc: Doc) -> dict[str, Any]:
+    """Plain data of ``doc`` following the schema of ``section``.
+
+    Texts become str, lists become lists of dicts (each with ``id``; duplicated ids, which a
+    concurrent move can leave behind, are shown once), numbers become int (or None), unknown
+    choice values become None. Blocks with groups become a dict keyed by group value.
+    """
+    result: dict[str, Any] = {}
+    for block in section_schema(section)["blocks"]:
+        groups = block.get("groups")
+        if groups:
+            result[block["key"]] = {
+                option["value"]: _read_block(block, f"{block['key']}.{option['value']}", doc)
+                for option in options(groups)
+            }
+        else:
+            result[block["key"]] = _read_block(block, block["key"], doc)
+    return result
+
+
+def _read_block(block: dict[str, Any], root: str, doc: Doc) -> Any:
+    kind = block["kind"]
+    if kind == "text":
+        return str(doc.get(root, type=Text))
+    if kind == "list":
+        return _read_list(block["item"]["fields"], doc.get(root, type=Array))
+    if kind == "record":
+        values = doc.get(root, type=Map)
+        record: dict[str, Any] = {}
+        for field in block["fields"]:
+            if field["kind"] in ("text", "line"):
+                record[field["key"]] = str(doc.get(f"{root}.{field['key']}", type=Text))
+            else:
+                record[field["key"]] = _read_field(field, values)
+        return record
+    if kind == "per_participant":
+        entries = doc.get(root, type=Map)
+        answers: dict[str, Any] = {}
+        for participant_id in sorted(entries.keys(), key=_natural):
+            entry = entries[participant_id]
+            if isinstance(entry, Map):
+                answers[participant_id] = {f["key"]: _read_field(f, entry) for f in block["fields"]}
+        return answers
+    raise ValueError(f"unknown block kind {kind!r}")
+
+
+def _natural(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (1 << 62, key)
+
+
+def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for value in array:
+        if not isinstance(value, Map):
+            continue
+        item_id = value.get("id")
+        if not isinstance(item_id, str) or item_id in seen:
+            continue
+        seen.add(item_id)
+        item: dict[str, Any] = {"id": item_id}
+        for field in fields:
+            item[field["key"]] = _read_field(field, value)
+        items.append(item)
+    return items
+
+
+def _read_field(field: dict[str, Any], values: Map) -> Any:
+    kind = field["kind"]
+    key = field["key"]
+    if kind in ("text", "line"):
+        value = values.get(key)
+        return str(value) if isinstance(value, Text) else ""
+    if kind == "choice":
+        value = values.get(key)
+        allowed = {o["value"] for o in options(field["options"])}
+        return value if value in allowed else None
+    if kind == "number":
+        return _read_number(values.get(key), field)
+    if kind == "date":
+        value = values.get(key)
+        return value if isinstance(value, str) and value else None
+    if kind == "refs":
+        value = values.get(key)
+        ids = [v for v in value if isinstance(v, str)] if isinstance(value, Array) else []
+        return list(dict.fromkeys(ids))
+    if kind == "person":
+        return _read_person(values, key)
+    if kind == "flags":
+        return [o["value"] for o in options(field["options"]) if values.get(f"{key}.{o['value']}")]
+    if kind == "list":
+        value = values.get(key)
+        return _read_list(field["item"]["fields"], value) if isinstance(value, Array) else []
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+def _read_number(value: Any, field: dict[str, Any]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = round(value)
+    if number < field.get("min", number) or number > field.get("max", number):
+        return None
+    return number
+
+
+def _read_person(values: Map, key: str) -> dict[str, Any] | None:
+    """``{"participant_id": 12}``, ``{"name": "Oom Kees"}`` or None when nobody is chosen."""
+    value = values.get(key)
+    if isinstance(value, str) and value.isdigit():
+        return {"participant_id": int(value)}
+    if value == "anders":
+        name = values.get(f"{key}_naam")
+        text = str(name).strip() if isinstance(name, Text) else ""
+        return {"name": text} if text else None
+    return None

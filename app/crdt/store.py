@@ -1,0 +1,292 @@
+"""Durable storage of CRDT documents: an append-only update log plus compacted snapshots.
+
+``DocumentStore`` is the small interface rooms depend on; ``SqlDocumentStore`` implements it on
+SQLite and PostgreSQL. Appends go to one writer thread that commits whatever has queued up in a
+single transaction (group commit) and then resolves each caller's future on its event loop, so
+nothing blocks the loop and a room relays an update only after its future resolved.
+
+Compaction writes a snapshot (the state of every update up to an id) and keeps the update rows:
+they are the history with authors. Loading is the newest snapshot plus the updates after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import anyio
+from pycrdt import Doc
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from app.models import Document, DocumentSnapshot, DocumentUpdate, utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COMPACT_AFTER = 500
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A document as stored: its whole state as one update, and how many log rows follow the
+    newest snapshot (the compaction counter starts there)."""
+
+    state: bytes
+    updates_since_snapshot: int
+
+
+class DocumentStore(Protocol):
+    """Where rooms keep documents. ``append`` must be durable when its future resolves."""
+
+    async def load(self, doc_id: str) -> LoadedDocument: ...
+
+    def append(
+        self, doc_id: str, update: bytes, *, author_user_id: int | None
+    ) -> asyncio.Future[None]: ...
+
+    async def compact(self, doc_id: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def merge_into_doc(updates: Iterable[bytes]) -> Doc:
+    """Apply stored updates to a fresh Doc that keeps deleted content (for version history).
+
+    A row that no longer applies is logged and skipped: one bad row must not make the whole
+    document unreadable.
+    """
+    doc = Doc(skip_gc=True)
+    for update in updates:
+        try:
+            doc.apply_update(update)
+        except Exception:
+            log.exception("skipping a stored update that does not apply")
+    return doc
+
+
+@dataclass
+class _Append:
+    doc_id: str
+    update: bytes
+    author_user_id: int | None
+    created_at: datetime
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
+@dataclass
+class _Counters:
+    since_snapshot: dict[str, int] = field(default_factory=dict)
+
+
+_STOP = object()
+
+
+class SqlDocumentStore:
+    """``DocumentStore`` on SQLAlchemy (SQLite or PostgreSQL), with one writer thread."""
+
+    def __init__(self, engine: Engine, *, compact_after: int = DEFAULT_COMPACT_AFTER) -> None:
+        self.engine = engine
+        self.compact_after = compact_after
+        self._queue: queue.SimpleQueue[_Append | object] = queue.SimpleQueue()
+        self._counters = _Counters()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # -- public interface -------------------------------------------------------------------
+
+    async def load(self, doc_id: str) -> LoadedDocument:
+        """The newest snapshot plus every update after it, merged into one update."""
+        return await anyio.to_thread.run_sync(self._load_sync, doc_id)
+
+    def append(
+        self, doc_id: str, update: bytes, *, author_user_id: int | None
+    ) -> asyncio.Future[None]:
+        """Queue an update for the writer thread; the future resolves once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._ensure_writer()
+        self._queue.put(_Append(doc_id, update, author_user_id, utcnow(), future, loop))
+        return future
+
+    async def compact(self, doc_id: str) -> None:
+        """Write a snapshot of everything stored so far for the document."""
+        await anyio.to_thread.run_sync(self._compact_sync, doc_id)
+
+    async def close(self) -> None:
+        """Commit what is queued and stop the writer thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._queue.put(_STOP)
+        await anyio.to_thread.run_sync(thread.join)
+        self._thread = None
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def _load_sync(self, doc_id: str) -> LoadedDocument:
+        with self.engine.connect() as conn:
+            snapshot = conn.execute(
+                select(DocumentSnapshot.state, DocumentSnapshot.upto_update_id)
+                .where(DocumentSnapshot.document_id == doc_id)
+                .order_by(DocumentSnapshot.upto_update_id.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            ).first()
+            upto = snapshot.upto_update_id if snapshot else 0
+            tail = conn.execute(
+                select(DocumentUpdate.update)
+                .where(DocumentUpdate.document_id == doc_id, DocumentUpdate.id > upto)  # type: ignore[operator]
+                .order_by(DocumentUpdate.id)  # type: ignore[arg-type]
+            ).scalars().all()
+        updates = ([snapshot.state] if snapshot else []) + list(tail)
+        with self._lock:
+            self._counters.since_snapshot[doc_id] = len(tail)
+        if len(updates) == 1:
+            return LoadedDocument(updates[0], len(tail))
+        return LoadedDocument(merge_into_doc(updates).get_update(), len(tail))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _ensure_writer(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._writer_loop, name="eenplan-doc-writer", daemon=True
+            )
+            self._thread.start()
+
+    def _writer_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._write_batch([b for b in batch if isinstance(b, _Append)])
+            if stop:
+                return
+
+    def _write_batch(self, batch: list[_Append]) -> None:
+        try:
+            self._insert(batch)
+            results: list[BaseException | None] = [None] * len(batch)
+        except Exception:
+            # One bad row (say, a document deleted meanwhile) must not fail the others.
+            log.exception("group commit failed; writing the updates one by one")
+            results = []
+            for item in batch:
+                try:
+                    self._insert([item])
+                    results.append(None)
+                except Exception as exc:
+                    results.append(exc)
+        _resolve(batch, results)
+        self._compact_if_due({item.doc_id for item, r in zip(batch, results, strict=True) if r is None})
+
+    def _insert(self, batch: list[_Append]) -> None:
+        with self.engine.begin() as conn:
+            _lock_documents(conn, {item.doc_id for item in batch})
+            conn.execute(
+                insert(DocumentUpdate),
+                [
+                    {
+                        "document_id": item.doc_id,
+                        "update": item.update,
+                        "author_user_id": item.author_user_id,
+                        "created_at": item.created_at,
+                    }
+                    for item in batch
+                ],
+            )
+        with self._lock:
+            for item in batch:
+                counters = self._counters.since_snapshot
+                counters[item.doc_id] = counters.get(item.doc_id, 0) + 1
+
+    def _compact_if_due(self, doc_ids: set[str]) -> None:
+        for doc_id in doc_ids:
+            with self._lock:
+                due = self._counters.since_snapshot.get(doc_id, 0) >= self.compact_after
+            if due:
+                try:
+                    self._compact_sync(doc_id)
+                except Exception:
+                    log.exception("compaction of document %s failed", doc_id)
+
+    def _compact_sync(self, doc_id: str) -> None:
+        with self.engine.begin() as conn:
+            # Holding the document's row lock means no other writer (on any node) has an
+            # uncommitted update below the highest id we read.
+            _lock_documents(conn, {doc_id})
+            snapshot = conn.execute(
+                select(DocumentSnapshot.state, DocumentSnapshot.upto_update_id)
+                .where(DocumentSnapshot.document_id == doc_id)
+                .order_by(DocumentSnapshot.upto_update_id.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            ).first()
+            upto = snapshot.upto_update_id if snapshot else 0
+            rows = conn.execute(
+                select(DocumentUpdate.id, DocumentUpdate.update)
+                .where(DocumentUpdate.document_id == doc_id, DocumentUpdate.id > upto)  # type: ignore[operator]
+                .order_by(DocumentUpdate.id)  # type: ignore[arg-type]
+            ).all()
+            if rows:
+                updates = ([snapshot.state] if snapshot else []) + [r.update for r in rows]
+                conn.execute(
+                    insert(DocumentSnapshot).values(
+                        document_id=doc_id,
+                        upto_update_id=rows[-1].id,
+                        state=merge_into_doc(updates).get_update(),
+                        created_at=utcnow(),
+                    )
+                )
+        with self._lock:
+            self._counters.since_snapshot[doc_id] = 0
+
+
+def _lock_documents(conn: Connection, doc_ids: set[str]) -> None:
+    """Serialise appends and compaction per document across nodes (a no-op on SQLite, where
+    writes are serialised anyway). Sorted, so two batches never wait on each other in a ring."""
+    conn.execute(
+        select(Document.id)
+        .where(Document.id.in_(sorted(doc_ids)))  # type: ignore[attr-defined]
+        .order_by(Document.id)
+        .with_for_update()
+    ).all()
+
+
+def _resolve(batch: list[_Append], results: list[BaseException | None]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Append, BaseException | None]]] = {}
+    for item, result in zip(batch, results, strict=True):
+        by_loop.setdefault(item.loop, []).append((item, result))
+    for loop, items in by_loop.items():
+        try:
+            # One call per loop keeps the futures resolving in the order they were queued.
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is waiting any more
+
+
+def _settle(items: list[tuple[_Append, BaseException | None]]) -> None:
+    for item, error in items:
+        if item.future.done():
+            continue
+        if error is None:
+            item.future.set_result(None)
+        else:
+            item.future.set_exception(error)

@@ -1,0 +1,22 @@
+"""Run Alembic migrations from code (used by the CLI, the app's tests and the Dockerfile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade_to_head(database_url: str) -> None:
+    """Bring the database at ``database_url`` to the newest schema."""
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes. Thin: authenticate, call a service, render."""

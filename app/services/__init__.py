@@ -1,0 +1,1 @@
+"""Domain rules. Routes call these; only services commit."""

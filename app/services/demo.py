@@ -1,0 +1,114 @@
+"""A believable demo family, seeded by ``eenplan demo`` and ``make run``.
+
+Each call adds one more case with new people, so the e-mail addresses carry a number.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, func, select
+
+from app.models import Case, Role, today
+from app.services import accounts, cases, participants
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    role: Role
+    gezag: bool
+    email: str
+    password: str
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    case_id: str
+    youth_birth_date: date
+    people: list[DemoPerson]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "case_id": self.case_id,
+            "youth_birth_date": self.youth_birth_date.isoformat(),
+            "participants": [
+                {
+                    "name": p.name,
+                    "role": str(p.role),
+                    "gezag": p.gezag,
+                    "email": p.email,
+                    "password": p.password,
+                }
+                for p in self.people
+            ],
+        }
+
+
+FAMILIES = [
+    ("de Vries", "Sanne", "Marieke", "Johan", "Ria"),
+    ("Bakker", "Noah", "Fatima", "Dennis", "Aaltje"),
+    ("Jansen", "Lotte", "Ingrid", "Kees", "Gerda"),
+    ("Mulder", "Daan", "Yvonne", "Erik", "Trijntje"),
+]
+
+
+def _birth_date_for_age(years: int, on: date) -> date:
+    """A birth date that makes the youth ``years`` old today, with the birthday well away."""
+    month = (on.month + 5) % 12 + 1  # about half a year off, so the band does not flip soon
+    candidate = date(on.year - years, month, 15)
+    if (candidate.month, candidate.day) > (on.month, on.day):
+        candidate = date(on.year - years - 1, month, 15)
+    return candidate
+
+
+def case_count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Case)).one())
+
+
+def seed_demo_case(session: Session) -> DemoCase:
+    """Add one demo family: youth of 14, mother and father with gezag (father lives
+    elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk."""
+    number = case_count(session) + 1
+    surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
+    suffix = "" if number == 1 else str(number)
+    birth_date = _birth_date_for_age(14, today())
+
+    def person(name: str, role: Role, gezag: bool, local: str, org: str | None = None) -> DemoPerson:
+        return DemoPerson(
+            name=name,
+            role=role,
+            gezag=gezag,
+            email=f"{local}{suffix}@demo.eenplan.nl",
+            password=f"demo-{secrets.token_hex(4)}",
+            organisation=org,
+        )
+
+    people = [
+        person("Wendy Hoekstra (WIJ)", Role.aanspreekpunt, False, "wij", "WIJ Groningen"),
+        person(youth, Role.jongere, False, "jongere"),
+        person(f"{mother} {surname}", Role.ouder, True, "moeder"),
+        person(f"{father} {surname} (woont apart)", Role.ouder, True, "vader"),
+        person("Dr. Bram Postma", Role.specialist, False, "specialist", "Accare"),
+        person(f"Oma {grandma}", Role.netwerk, False, "oma"),
+    ]
+    users = [
+        accounts.create_user(session, email=p.email, name=p.name, password=p.password)
+        for p in people
+    ]
+    case = cases.create_case(
+        session,
+        actor=users[0],
+        label=f"Gezin {surname}".replace("Gezin de", "Gezin De"),
+        youth_birth_date=birth_date.isoformat(),
+        organisation=people[0].organisation or "",
+    )
+    for user, p in zip(users[1:], people[1:], strict=True):
+        participants.add_participant(
+            session, case=case, user=user, role=p.role, gezag=p.gezag, organisation=p.organisation
+        )
+    session.commit()
+    return DemoCase(case_id=case.id, youth_birth_date=birth_date, people=people)

@@ -1,0 +1,108 @@
+"""The CRDT documents of a case and who may read or edit each one.
+
+A CRDT sync sends a whole document, so access is decided per document: whatever a person may
+not read lives in a document they never open. These rules are the only place that decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlmodel import Session, select
+
+from app.models import Case, Document, Participant, Role, Section, User
+from app.services import participants as participant_rules
+from app.services.errors import NotFound
+
+Access = Literal["edit", "view"]
+
+SHARED_SECTIONS = (Section.analyse, Section.veiligheid, Section.plan, Section.perspectief)
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    document: Document
+    participant: Participant
+    access: Access
+
+    @property
+    def section_name(self) -> str:
+        if self.document.section == Section.verhaal:
+            return f"verhaal/{self.document.owner_participant_id}"
+        return str(self.document.section)
+
+
+def create_shared_documents(session: Session, *, case: Case) -> None:
+    """Add the four shared documents of a new case (the caller commits)."""
+    for section in SHARED_SECTIONS:
+        session.add(Document(case_id=case.id, section=section))
+
+
+def create_story_document(session: Session, *, participant: Participant) -> None:
+    """Add the own-story document of a new participant (the caller commits)."""
+    session.add(
+        Document(
+            case_id=participant.case_id,
+            section=Section.verhaal,
+            owner_participant_id=participant.id,
+        )
+    )
+
+
+def access_for(participant: Participant, document: Document) -> Access | None:
+    """What ``participant`` may do with ``document``: edit, view, or nothing (None)."""
+    if not participant.is_active or participant.case_id != document.case_id:
+        return None
+    role = participant.role
+    full_member = role in (Role.jongere, Role.aanspreekpunt, Role.specialist) or (
+        role == Role.ouder and participant.gezag
+    )
+    match document.section:
+        case Section.verhaal:
+            if document.owner_participant_id == participant.id or role == Role.aanspreekpunt:
+                return "edit"
+            return "view"
+        case Section.analyse | Section.plan | Section.perspectief:
+            if full_member:
+                return "edit"
+            return None
+        case Section.veiligheid:
+            if participant.safety_closed or not full_member:
+                return None
+            if role in (Role.aanspreekpunt, Role.specialist):
+                return "edit"
+            return "view"
+    return None
+
+
+def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
+    """Every document of the case the user may open, with their access. 404 for strangers."""
+    participant = participant_rules.active_participant(session, user=user, case_id=case_id)
+    documents = session.exec(
+        select(Document).where(Document.case_id == case_id).order_by(Document.created_at)
+    ).all()
+    result = []
+    for document in documents:
+        access = access_for(participant, document)
+        if access is not None:
+            result.append(DocumentAccess(document, participant, access))
+    order = {s: i for i, s in enumerate([*SHARED_SECTIONS, Section.verhaal])}
+    result.sort(key=lambda d: (order[d.document.section], d.document.owner_participant_id or 0))
+    return result
+
+
+def document_access(session: Session, *, user: User, doc_id: str) -> DocumentAccess:
+    """The user's access to one document; NotFound when they may not read it at all."""
+    document = session.get(Document, doc_id)
+    if document is None:
+        raise NotFound()
+    participant = participant_rules.find_active_participant(
+        session, user_id=user.id, case_id=document.case_id  # type: ignore[arg-type]
+    )
+    if participant is None:
+        raise NotFound()
+    access = access_for(participant, document)
+    if access is None:
+        raise NotFound()
+    return DocumentAccess(document, participant, access)

@@ -1,0 +1,350 @@
+"""Who takes part in a case, invitations, role changes and removal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Case,
+    Invitation,
+    OutboxMessage,
+    Participant,
+    Role,
+    User,
+    utcnow,
+)
+from app.security import new_token, token_hash
+from app.services import accounts
+from app.services.access_bus import AccessBus
+from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from app.settings import Settings
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.jongere: "Jongere",
+    Role.ouder: "Ouder of verzorger",
+    Role.aanspreekpunt: "Vast aanspreekpunt",
+    Role.specialist: "Specialist",
+    Role.netwerk: "Netwerk (familie, vertrouwenspersoon)",
+}
+
+INVITATION_GONE = (
+    "Deze uitnodiging werkt niet meer. Misschien is hij al gebruikt of verlopen. "
+    "Vraag het vaste aanspreekpunt om een nieuwe uitnodiging."
+)
+
+
+def find_active_participant(session: Session, *, user_id: int, case_id: str) -> Participant | None:
+    rows = session.exec(
+        select(Participant).where(Participant.case_id == case_id, Participant.user_id == user_id)
+    ).all()
+    return next((p for p in rows if p.is_active), None)
+
+
+def active_participant(session: Session, *, user: User, case_id: str) -> Participant:
+    """The user's place in the case; NotFound (404) for anyone who is not in it."""
+    participant = find_active_participant(session, user_id=user.id, case_id=case_id)  # type: ignore[arg-type]
+    if participant is None:
+        raise NotFound()
+    return participant
+
+
+def require_aanspreekpunt(session: Session, *, user: User, case_id: str) -> Participant:
+    participant = active_participant(session, user=user, case_id=case_id)
+    if participant.role != Role.aanspreekpunt:
+        raise Forbidden("Alleen het vaste aanspreekpunt kan dit doen.")
+    return participant
+
+
+@dataclass(frozen=True)
+class Member:
+    participant: Participant
+    user: User
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.participant.role]
+
+
+def active_members(session: Session, *, case_id: str) -> list[Member]:
+    rows = session.exec(
+        select(Participant, User)
+        .join(User, col(User.id) == Participant.user_id)
+        .where(Participant.case_id == case_id)
+        .order_by(col(Participant.id))
+    ).all()
+    order = list(Role)
+    members = [Member(p, u) for p, u in rows if p.is_active]
+    members.sort(key=lambda m: (order.index(m.participant.role), m.user.name))
+    return members
+
+
+def add_participant(
+    session: Session,
+    *,
+    case: Case,
+    user: User,
+    role: Role,
+    gezag: bool = False,
+    organisation: str | None = None,
+) -> Participant:
+    """Add a person to a case with their own story document (the caller commits)."""
+    from app.services import documents
+
+    participant = Participant(
+        case_id=case.id,
+        user_id=user.id,  # type: ignore[arg-type]
+        role=role,
+        gezag=gezag if role == Role.ouder else False,
+        organisation=organisation or None,
+    )
+    session.add(participant)
+    session.flush()
+    documents.create_story_document(session, participant=participant)
+    return participant
+
+
+def _parse_role(value: str) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    link: str
+
+
+def invite(
+    session: Session,
+    *,
+    actor: User,
+    case_id: str,
+    email: str,
+    role: str,
+    gezag: bool,
+    organisation: str,
+    settings: Settings,
+) -> NewInvitation:
+    """Invite someone by e-mail and role. Only the aanspreekpunt may; the link goes to the outbox."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    case = session.get(Case, case_id)
+    assert case is not None
+    errors: dict[str, str] = {}
+    if problem := accounts.email_problem(email):
+        errors["email"] = problem
+    parsed_role = _parse_role(role)
+    if parsed_role is None:
+        errors["role"] = "Kies een rol."
+    if len(organisation.strip()) > 120:
+        errors["organisation"] = "De organisatie mag hoogstens 120 tekens lang zijn."
+    if not errors and parsed_role == Role.jongere and _has_active_role(session, case_id, Role.jongere):
+        errors["role"] = "Er is al een jongere in deze casus."
+    if not errors:
+        existing = accounts.find_user_by_email(session, email)
+        if existing is not None and find_active_participant(
+            session, user_id=existing.id, case_id=case_id  # type: ignore[arg-type]
+        ):
+            errors["email"] = "Deze persoon doet al mee in deze casus."
+    if errors:
+        raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
+    assert parsed_role is not None
+    token = new_token()
+    invitation = Invitation(
+        case_id=case_id,
+        email=accounts.normalise_email(email),
+        role=parsed_role,
+        gezag=gezag and parsed_role == Role.ouder,
+        organisation=organisation.strip() or None,
+        token_hash=token_hash(token),
+        created_by_id=actor.id,  # type: ignore[arg-type]
+        expires_at=utcnow() + timedelta(days=settings.invitation_days),
+    )
+    session.add(invitation)
+    link = f"{settings.public_url.rstrip('/')}/uitnodiging/{token}"
+    session.add(
+        OutboxMessage(
+            case_id=case_id,
+            to_email=invitation.email,
+            subject=f"Uitnodiging voor het plan van {case.label}",
+            body=(
+                f"{actor.name} nodigt je uit om mee te doen aan het plan van {case.label} "
+                f"als {ROLE_LABELS[parsed_role].lower()}.\n\nOpen deze link om mee te doen "
+                f"(hij werkt {settings.invitation_days} dagen en één keer):\n{link}\n"
+            ),
+        )
+    )
+    session.commit()
+    session.refresh(invitation)
+    return NewInvitation(invitation, link)
+
+
+def _has_active_role(session: Session, case_id: str, role: Role) -> bool:
+    rows = session.exec(
+        select(Participant).where(Participant.case_id == case_id, Participant.role == role)
+    ).all()
+    return any(p.is_active for p in rows)
+
+
+def open_invitation(session: Session, *, token: str) -> Invitation:
+    """The invitation behind a link, if it can still be used; Gone (410) otherwise."""
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+    if invitation is None:
+        raise NotFound("Deze uitnodiging bestaat niet. Kijk of je de hele link hebt gekopieerd.")
+    if (
+        invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
+        raise Gone(INVITATION_GONE)
+    return invitation
+
+
+def accept_invitation(
+    session: Session,
+    *,
+    token: str,
+    signed_in: User | None,
+    name: str,
+    password: str,
+) -> User:
+    """Accept an invitation: with the signed-in account, an existing account of the invited
+    address (password required), or a new account with the chosen name and password."""
+    invitation = open_invitation(session, token=token)
+    case = session.get(Case, invitation.case_id)
+    assert case is not None
+    if signed_in is not None:
+        user = signed_in
+    else:
+        existing = accounts.find_user_by_email(session, invitation.email)
+        if existing is not None:
+            from app.security import verify_password
+
+            if not verify_password(password, existing.password_hash):
+                raise InvalidInput(
+                    "Controleer de velden hieronder.",
+                    field_errors={"password": "Dit wachtwoord klopt niet bij je bestaande account."},
+                )
+            user = existing
+        else:
+            user = accounts.create_user(
+                session, email=invitation.email, name=name, password=password
+            )
+    if find_active_participant(session, user_id=user.id, case_id=case.id):  # type: ignore[arg-type]
+        raise Conflict("Je doet al mee in deze casus.")
+    add_participant(
+        session,
+        case=case,
+        user=user,
+        role=invitation.role,
+        gezag=invitation.gezag,
+        organisation=invitation.organisation,
+    )
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = user.id
+    session.add(invitation)
+    session.commit()
+    return user
+
+
+def pending_invitations(session: Session, *, case_id: str) -> list[Invitation]:
+    now = utcnow()
+    rows = session.exec(
+        select(Invitation)
+        .where(Invitation.case_id == case_id)
+        .order_by(col(Invitation.created_at).desc())
+    ).all()
+    return [i for i in rows if i.accepted_at is None and i.revoked_at is None and i.expires_at > now]
+
+
+def revoke_invitation(session: Session, *, actor: User, case_id: str, invitation_id: int) -> None:
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.case_id != case_id:
+        raise NotFound()
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        session.add(invitation)
+        session.commit()
+
+
+def _case_participant(session: Session, case_id: str, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.case_id != case_id or not participant.is_active:
+        raise NotFound("Deze persoon doet niet (meer) mee in deze casus.")
+    return participant
+
+
+def _remaining_aanspreekpunten(session: Session, case_id: str, without: int) -> int:
+    rows = session.exec(
+        select(Participant).where(
+            Participant.case_id == case_id, Participant.role == Role.aanspreekpunt
+        )
+    ).all()
+    return sum(1 for p in rows if p.is_active and p.id != without)
+
+
+def change_participant(
+    session: Session,
+    *,
+    actor: User,
+    case_id: str,
+    participant_id: int,
+    role: str,
+    gezag: bool,
+    safety_closed: bool,
+    bus: AccessBus,
+) -> Participant:
+    """Change someone's role, gezag or access to veiligheid. Takes effect on open editors at once."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    participant = _case_participant(session, case_id, participant_id)
+    parsed_role = _parse_role(role)
+    if parsed_role is None:
+        raise InvalidInput("Controleer de velden hieronder.", field_errors={"role": "Kies een rol."})
+    if (
+        participant.role == Role.aanspreekpunt
+        and parsed_role != Role.aanspreekpunt
+        and _remaining_aanspreekpunten(session, case_id, participant.id or 0) == 0
+    ):
+        raise InvalidInput(
+            "Een casus heeft altijd een vast aanspreekpunt.",
+            field_errors={"role": "Geef eerst iemand anders de rol vast aanspreekpunt."},
+        )
+    if parsed_role == Role.jongere and participant.role != Role.jongere and _has_active_role(
+        session, case_id, Role.jongere
+    ):
+        raise InvalidInput(
+            "Controleer de velden hieronder.",
+            field_errors={"role": "Er is al een jongere in deze casus."},
+        )
+    participant.role = parsed_role
+    participant.gezag = gezag and parsed_role == Role.ouder
+    participant.safety_closed = safety_closed
+    session.add(participant)
+    session.commit()
+    bus.publish(case_id)
+    return participant
+
+
+def remove_participant(
+    session: Session, *, actor: User, case_id: str, participant_id: int, bus: AccessBus
+) -> None:
+    """End someone's participation now; their open editors close at once."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    participant = _case_participant(session, case_id, participant_id)
+    if participant.role == Role.aanspreekpunt and _remaining_aanspreekpunten(
+        session, case_id, participant.id or 0
+    ) == 0:
+        raise InvalidInput(
+            "Een casus heeft altijd een vast aanspreekpunt. Geef eerst iemand anders die rol."
+        )
+    participant.active_to = utcnow()
+    session.add(participant)
+    session.commit()
+    bus.publish(case_id)

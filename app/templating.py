@@ -1,0 +1,58 @@
+"""Jinja2 templates: one template serves the full page and, on htmx requests, its fragment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.models import Role
+from app.services.participants import ROLE_LABELS
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+    templates.env.globals["Role"] = Role
+    templates.env.filters["datum"] = _format_date
+    return templates
+
+
+MONTHS = [
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+]
+
+
+def _format_date(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    fragment: str | None = None,
+) -> HTMLResponse:
+    """Render a page; on an htmx request render only ``fragment`` when given."""
+    templates: Jinja2Templates = request.app.state.templates
+    ctx = {"request": request, **(context or {})}
+    if fragment is not None and is_htmx(request):
+        response = templates.TemplateResponse(request, fragment, ctx, status_code=status_code)
+    else:
+        response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response

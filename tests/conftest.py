@@ -1,0 +1,189 @@
+"""Fixtures: a migrated database per test (SQLite, and PostgreSQL when configured), the app,
+an in-process client that behaves like a browser on our own origin, and people in a case.
+
+PostgreSQL: set ``EENPLAN_TEST_POSTGRES_URL`` (``.ci/run`` does). Under ``CI=true`` a missing
+URL is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+import app.models  # noqa: F401
+from app.db import make_engine
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.models import Case, Participant, Role, User
+from app.services import accounts, cases, participants
+from app.settings import Settings
+
+ORIGIN = "http://testserver"
+PASSWORD = "een-goed-wachtwoord"
+
+POSTGRES_URL = os.environ.get("EENPLAN_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 with tiny costs in tests: same code path, a hundred times faster."""
+    import app.security as security
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    original = security._password_hash
+    security._password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024),))
+    yield
+    security._password_hash = original
+
+
+def _database_params() -> list[object]:
+    params: list[object] = ["sqlite"]
+    marks = []
+    if not POSTGRES_URL:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError("CI must set EENPLAN_TEST_POSTGRES_URL so PostgreSQL tests run")
+        marks.append(pytest.mark.skip(reason="EENPLAN_TEST_POSTGRES_URL is not set"))
+    params.append(pytest.param("postgresql", marks=marks))
+    return params
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    assert POSTGRES_URL is not None
+    name = f"eenplan_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        target = tmp_path / "eenplan.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-1234",
+        public_url=ORIGIN,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, headers={"Origin": ORIGIN}, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    engine.dispose()
+
+
+@dataclass
+class Family:
+    """A case with one person per role, each with an account (password ``PASSWORD``)."""
+
+    case: Case
+    people: dict[str, User]
+    places: dict[str, Participant]
+
+    def user(self, key: str) -> User:
+        return self.people[key]
+
+
+def make_user(db: Session, name: str, email: str | None = None) -> User:
+    email = email or f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:6]}@voorbeeld.nl"
+    return accounts.create_user(db, email=email, name=name, password=PASSWORD)
+
+
+@pytest.fixture
+def family(db: Session) -> Family:
+    """aanspreekpunt, jongere (14), moeder (gezag), vader (no gezag), specialist, oma (netwerk)
+    and a stranger who is in no case."""
+    wij = make_user(db, "Wendy WIJ")
+    case = cases.create_case(
+        db, actor=wij, label="Gezin Test", youth_birth_date=_years_ago(14).isoformat()
+    )
+    people = {"aanspreekpunt": wij}
+    places = {
+        "aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)
+    }
+    for key, role, gezag in [
+        ("jongere", Role.jongere, False),
+        ("moeder", Role.ouder, True),
+        ("vader", Role.ouder, False),
+        ("specialist", Role.specialist, False),
+        ("oma", Role.netwerk, False),
+    ]:
+        user = make_user(db, key.capitalize())
+        places[key] = participants.add_participant(
+            db, case=case, user=user, role=role, gezag=gezag
+        )
+        db.commit()
+        people[key] = user
+    people["vreemde"] = make_user(db, "Vreemde")
+    return Family(case=case, people=people, places=places)
+
+
+def _years_ago(years: int) -> date:
+    today = date.today()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def sign_in(client: TestClient, user: User) -> TestClient:
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return client

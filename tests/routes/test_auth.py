@@ -1,0 +1,107 @@
+"""Signing in and out, cookies, throttling, and not telling whether an address exists."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.security import SESSION_COOKIE
+from tests.conftest import PASSWORD, Family, sign_in
+
+
+def test_sign_in_sets_an_httponly_lax_session_cookie(client: TestClient, family: Family) -> None:
+    response = client.post(
+        "/login", data={"email": family.user("jongere").email, "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie.replace("SameSite=Lax", "SameSite=lax")
+    assert "Secure" not in cookie
+
+
+def test_sign_in_behind_https_sets_a_secure_cookie(settings, family: Family) -> None:
+    app = create_app(settings.model_copy(update={"public_url": "https://eenplan.example"}))
+    with TestClient(app, base_url="https://eenplan.example", headers={"Origin": "https://eenplan.example"}, follow_redirects=False) as client:
+        response = client.post(
+            "/login", data={"email": family.user("moeder").email, "password": PASSWORD}
+        )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_email_is_case_insensitive(client: TestClient, family: Family) -> None:
+    response = client.post(
+        "/login", data={"email": family.user("moeder").email.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 303
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: TestClient, family: Family
+) -> None:
+    wrong = client.post("/login", data={"email": family.user("jongere").email, "password": "nope-nope-nope"})
+    unknown = client.post("/login", data={"email": "niemand@voorbeeld.nl", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert "horen niet bij elkaar" in wrong.text
+    assert wrong.text.replace(family.user("jongere").email, "X") == unknown.text.replace(
+        "niemand@voorbeeld.nl", "X"
+    )
+
+
+def test_failed_sign_in_keeps_the_typed_email(client: TestClient, family: Family) -> None:
+    response = client.post("/login", data={"email": "typo@voorbeeld.nl", "password": "x"})
+    assert 'value="typo@voorbeeld.nl"' in response.text
+
+
+def test_too_many_failed_sign_ins_get_429_in_dutch(client: TestClient, family: Family) -> None:
+    email = family.user("vader").email
+    for _ in range(5):
+        assert client.post("/login", data={"email": email, "password": "fout-fout-fout"}).status_code == 400
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "te vaak" in response.text
+
+
+def test_signing_out_ends_the_session_on_the_server(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("jongere"))
+    token = client.cookies.get(SESSION_COOKIE)
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 303
+    client.cookies.set(SESSION_COOKIE, token)
+    response = client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_pages_redirect_to_sign_in_and_back(client: TestClient, family: Family) -> None:
+    target = f"/cases/{family.case.id}"
+    response = client.get(target)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=/cases/{family.case.id}"
+    after = client.post(
+        "/login",
+        data={"email": family.user("jongere").email, "password": PASSWORD, "next": target},
+    )
+    assert after.headers["location"] == target
+
+
+def test_sign_in_never_redirects_to_another_site(client: TestClient, family: Family) -> None:
+    response = client.post(
+        "/login",
+        data={"email": family.user("jongere").email, "password": PASSWORD, "next": "//evil.example/x"},
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_api_without_session_answers_401(client: TestClient, family: Family) -> None:
+    response = client.get(f"/api/cases/{family.case.id}/documents")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Je bent niet ingelogd."
+
+
+def test_forged_session_cookie_is_not_accepted(client: TestClient, family: Family) -> None:
+    client.cookies.set(SESSION_COOKIE, "forged-token")
+    assert client.get("/").status_code == 303
+
