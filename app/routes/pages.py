@@ -285,7 +285,9 @@ def change_participant(
         )
     except InvalidInput as exc:
         context = _participants_context(session, user, case_id)
-        context.update(change_error=exc.field_errors.get("role", exc.message), change_for=participant_id)
+        detail = exc.field_errors.get("role", "")
+        message = exc.message if exc.message.startswith("Een casus") else ""
+        context.update(change_error=f"{message} {detail}".strip(), change_for=participant_id)
         return render(request, "pages/participants.html", context, status_code=422)
     return RedirectResponse(f"/cases/{case_id}/deelnemers?gewijzigd={participant_id}", status_code=303)
 

@@ -1,0 +1,151 @@
+"""Invitations: single-use, expiring, kept in the outbox, accepted with a name and password."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Document, Invitation, OutboxMessage, Participant, Role, Section, utcnow
+from app.services import accounts
+from tests.conftest import PASSWORD, Family, sign_in
+
+
+def _invite(client: TestClient, family: Family, email: str, role: str = "netwerk", **extra: str) -> str:
+    sign_in(client, family.user("aanspreekpunt"))
+    response = client.post(
+        f"/cases/{family.case.id}/uitnodigingen", data={"email": email, "role": role, **extra}
+    )
+    assert response.status_code == 201, response.text
+    link = re.search(r'value="(http://testserver/uitnodiging/[^"]+)"', response.text)
+    assert link is not None
+    client.post("/logout")
+    return link.group(1).removeprefix("http://testserver")
+
+
+def test_invitation_link_is_shown_and_kept_in_the_outbox(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    path = _invite(client, family, "mentor@voorbeeld.nl")
+    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_email == "mentor@voorbeeld.nl")).one()
+    assert path in message.body
+    token = path.rsplit("/", 1)[1]
+    stored = db.exec(select(Invitation)).all()
+    assert all(token not in (i.token_hash) for i in stored)
+    assert len(token) >= 40
+
+
+def test_accepting_creates_an_account_a_place_and_an_own_story(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    path = _invite(client, family, "opa@voorbeeld.nl", "ouder", gezag="true")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Maak een account" in page.text
+    response = client.post(
+        path, data={"name": "Opa Piet", "password": "lange-zin-als-wachtwoord", "password_again": "lange-zin-als-wachtwoord"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/cases/{family.case.id}?welkom=1"
+    assert "Welkom" in client.get(response.headers["location"]).text
+    user = accounts.find_user_by_email(db, "opa@voorbeeld.nl")
+    assert user is not None and user.name == "Opa Piet"
+    place = db.exec(select(Participant).where(Participant.user_id == user.id)).one()
+    assert (place.role, place.gezag) == (Role.ouder, True)
+    story = db.exec(
+        select(Document).where(Document.section == Section.verhaal, Document.owner_participant_id == place.id)
+    ).one()
+    assert story.case_id == family.case.id
+
+
+def test_an_invitation_works_only_once(client: TestClient, family: Family) -> None:
+    path = _invite(client, family, "eenmalig@voorbeeld.nl")
+    form = {"name": "Een", "password": "lange-zin-als-wachtwoord", "password_again": "lange-zin-als-wachtwoord"}
+    assert client.post(path, data=form).status_code == 303
+    client.post("/logout")
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "werkt niet meer" in again.text
+    assert client.post(path, data=form).status_code == 410
+
+
+def test_an_expired_invitation_gets_a_clear_page(client: TestClient, family: Family, db: Session) -> None:
+    path = _invite(client, family, "laat@voorbeeld.nl")
+    for invitation in db.exec(select(Invitation)).all():
+        invitation.expires_at = utcnow() - timedelta(minutes=1)
+        db.add(invitation)
+    db.commit()
+    response = client.get(path)
+    assert response.status_code == 410
+    assert "verlopen" in response.text
+
+
+def test_a_revoked_invitation_no_longer_works(client: TestClient, family: Family, db: Session) -> None:
+    path = _invite(client, family, "ingetrokken@voorbeeld.nl")
+    invitation = db.exec(select(Invitation)).one()
+    sign_in(client, family.user("aanspreekpunt"))
+    assert client.post(
+        f"/cases/{family.case.id}/uitnodigingen/{invitation.id}/intrekken"
+    ).status_code == 303
+    client.post("/logout")
+    assert client.get(path).status_code == 410
+
+
+def test_an_unknown_invitation_token_is_404(client: TestClient) -> None:
+    response = client.get("/uitnodiging/bestaat-niet")
+    assert response.status_code == 404
+    assert "hele link" in response.text
+
+
+def test_accept_form_errors_are_dutch_and_keep_the_name(client: TestClient, family: Family) -> None:
+    path = _invite(client, family, "fout@voorbeeld.nl")
+    short = client.post(path, data={"name": "Kim", "password": "kort", "password_again": "kort"})
+    assert short.status_code == 422
+    assert "minstens 10 tekens" in short.text
+    assert 'value="Kim"' in short.text
+    mismatch = client.post(
+        path, data={"name": "Kim", "password": "lange-zin-als-wachtwoord", "password_again": "anders-dan-dat-1"}
+    )
+    assert mismatch.status_code == 422
+    assert "niet hetzelfde" in mismatch.text
+    assert client.get(path).status_code == 200  # still usable after mistakes
+
+
+def test_someone_with_an_account_joins_with_their_password(client: TestClient, family: Family) -> None:
+    specialist = family.user("specialist")
+    sign_in(client, family.user("aanspreekpunt"))
+    other = client.post("/cases", data={"label": "Gezin Twee", "youth_birth_date": "2013-03-03"})
+    case_id = other.headers["location"].split("/")[2]
+    response = client.post(
+        f"/cases/{case_id}/uitnodigingen", data={"email": specialist.email, "role": "specialist"}
+    )
+    path = re.search(r'value="http://testserver(/uitnodiging/[^"]+)"', response.text).group(1)  # type: ignore[union-attr]
+    client.post("/logout")
+    wrong = client.post(path, data={"password": "niet-mijn-wachtwoord"})
+    assert wrong.status_code == 422
+    assert "klopt niet" in wrong.text
+    assert client.post(path, data={"password": PASSWORD}).status_code == 303
+    assert client.get(f"/cases/{case_id}").status_code == 200
+
+
+def test_invite_form_validates_next_to_the_field(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    response = client.post(
+        f"/cases/{family.case.id}/uitnodigingen", data={"email": "geen-adres", "role": "", "organisation": "WIJ"}
+    )
+    assert response.status_code == 422
+    assert "geen geldig e-mailadres" in response.text
+    assert "Kies een rol" in response.text
+    assert 'value="geen-adres"' in response.text
+    assert 'value="WIJ"' in response.text
+
+
+def test_a_second_youth_cannot_be_invited(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    response = client.post(
+        f"/cases/{family.case.id}/uitnodigingen", data={"email": "tweede@voorbeeld.nl", "role": "jongere"}
+    )
+    assert response.status_code == 422
+    assert "al een jongere" in response.text
