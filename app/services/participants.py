@@ -153,6 +153,11 @@ def invite(
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     assert parsed_role is not None
+    # a new invitation for the same address replaces the old link
+    for earlier in pending_invitations(session, case_id=case_id):
+        if earlier.email == accounts.normalise_email(email):
+            earlier.revoked_at = utcnow()
+            session.add(earlier)
     token = new_token()
     invitation = Invitation(
         case_id=case_id,

@@ -149,3 +149,13 @@ def test_a_second_youth_cannot_be_invited(client: TestClient, family: Family) ->
     )
     assert response.status_code == 422
     assert "al een jongere" in response.text
+
+
+def test_inviting_the_same_address_again_replaces_the_old_link(client: TestClient, family: Family) -> None:
+    old = _invite(client, family, "dubbel@voorbeeld.nl")
+    new = _invite(client, family, "dubbel@voorbeeld.nl")
+    assert client.get(old).status_code == 410
+    assert client.get(new).status_code == 200
+    sign_in(client, family.user("aanspreekpunt"))
+    page = client.get(f"/cases/{family.case.id}/deelnemers").text
+    assert page.count("uitnodiging dubbel@voorbeeld.nl<") == 1
