@@ -85,7 +85,9 @@ def _create_user(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         try:
-            user = accounts.create_user(session, email=args.email, name=args.name, password=password)
+            user = accounts.create_user(
+                session, email=args.email, name=args.name, password=password
+            )
         except InvalidInput as exc:
             for field, message in exc.field_errors.items():
                 print(f"{field}: {message}", file=sys.stderr)

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.crdt.server import RoomServer
 from app.db import make_engine
 from app.deps import NotSignedIn
-from app.routes import api, health, pages, ws
+from app.routes import api, consent, editor, health, pages, versions, ws
 from app.security import SAFE_METHODS, is_same_origin_request
 from app.services.access_bus import AccessBus
 from app.services.errors import ServiceError
@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if _wants_json(request):
                 return JSONResponse({"detail": CSRF_MESSAGE}, status_code=403)
             return render(
-                request, "pages/error.html", {"message": CSRF_MESSAGE, "user": None},
+                request,
+                "pages/error.html",
+                {"message": CSRF_MESSAGE, "user": None},
                 status_code=403,
             )
         response = await call_next(request)
@@ -96,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 body["fields"] = exc.field_errors
             return JSONResponse(body, status_code=exc.status_code)
         return render(
-            request, "pages/error.html", {"message": exc.message, "user": None},
+            request,
+            "pages/error.html",
+            {"message": exc.message, "user": None},
             status_code=exc.status_code,
         )
 
@@ -109,7 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=exc.status_code)
         return render(
-            request, "pages/error.html", {"message": message, "user": None},
+            request,
+            "pages/error.html",
+            {"message": message, "user": None},
             status_code=exc.status_code,
         )
 
@@ -126,7 +132,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path, exc_info=exc)
-        message = "Er ging iets mis aan onze kant. Je gegevens zijn niet verloren. Probeer het zo opnieuw."
+        message = (
+            "Er ging iets mis aan onze kant. Je gegevens zijn niet verloren. "
+            "Probeer het zo opnieuw."
+        )
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=500)
         return HTMLResponse(
@@ -138,5 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(consent.router)
+    app.include_router(versions.router)
+    app.include_router(editor.router)
     app.include_router(ws.router)
     return app

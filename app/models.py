@@ -10,7 +10,7 @@ import enum
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -179,3 +179,134 @@ class DocumentSnapshot(SQLModel, table=True):
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+class Consent(SQLModel, table=True):
+    """One version of a consent record. Rows are never changed: a change is a new version.
+
+    A *line* of versions is (case, audience, kind, granted_by, passed_over). ``kind`` is
+    ``consent`` (a person decides for themself, ground ``toestemming``), ``pass_over`` (the
+    aanspreekpunt records why a parent with gezag is passed over) or ``legal_ground`` (sharing
+    without consent on a legal ground, with a motivation).
+    """
+
+    __tablename__ = "consents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    subject_participant_id: int | None = Field(
+        default=None, foreign_key="participants.id", description="The youth, when taking part."
+    )
+    kind: str = Field(max_length=20)
+    audience: str = Field(max_length=20)
+    version: int = 1
+    previous_id: int | None = Field(default=None, foreign_key="consents.id")
+    granted_by_participant_id: int = Field(foreign_key="participants.id")
+    grantor_role: str = Field(max_length=20)
+    grantor_gezag: bool = False
+    age_band: str = Field(max_length=8, description="The youth's age band on the day.")
+    passed_over_participant_id: int | None = Field(default=None, foreign_key="participants.id")
+    scope: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(max_length=500)
+    valid_until: date | None = None
+    ground: str = Field(max_length=30)
+    motivation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+
+
+class Share(SQLModel, table=True):
+    """A read-only link for a third party (school). The link holds a token; only its hash
+    is kept."""
+
+    __tablename__ = "shares"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    audience: str = Field(max_length=20)
+    label: str = Field(max_length=120)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    ground: str = Field(max_length=30)
+    legal_consent_id: int | None = Field(default=None, foreign_key="consents.id")
+    created_by_participant_id: int = Field(foreign_key="participants.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by_participant_id: int | None = Field(default=None, foreign_key="participants.id")
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only access log (NEN 7513 style), chained per case by hash.
+
+    ``entry_hash`` = sha256(``prev_hash`` + canonical content); ``seq`` counts per case, and
+    the unique (case, seq) pair keeps two writers from forking the chain.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    seq: int
+    occurred_at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    actor_name: str = Field(max_length=120)
+    actor_role: str = Field(max_length=20)
+    actor_organisation: str | None = Field(default=None, max_length=120)
+    action: str = Field(max_length=40)
+    subject: str | None = Field(default=None, max_length=80)
+    ground: str | None = Field(default=None, max_length=30)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class Version(SQLModel, table=True):
+    """A version of the whole plan adopted (vastgesteld) at a zorgoverleg. Never changed.
+
+    ``content_hash`` covers the metadata and the hash of every document state, and includes
+    ``previous_hash``: the versions of a case form a chain, so a changed snapshot is found.
+    """
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    number: int
+    title: str = Field(max_length=200)
+    meeting_date: date | None = None
+    decisions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    next_evaluation_date: date | None = None
+    adopted_by_id: int = Field(foreign_key="users.id")
+    adopted_at: datetime = Field(default_factory=utcnow)
+    previous_hash: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64)
+
+
+class VersionDocument(SQLModel, table=True):
+    """The frozen state of one document in a version (a CRDT update holding all of it)."""
+
+    __tablename__ = "version_documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="versions.id", index=True)
+    document_id: str = Field(foreign_key="documents.id", max_length=32)
+    upto_update_id: int = Field(default=0, description="Newest logged update at adoption.")
+    state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state_hash: str = Field(max_length=64)
+
+
+class Approval(SQLModel, table=True):
+    """A participant's answer on a version: akkoord, akkoord met opmerking, niet akkoord.
+    A new answer is a new row; the newest counts and the older ones stay as history."""
+
+    __tablename__ = "approvals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="versions.id", index=True)
+    participant_id: int = Field(foreign_key="participants.id")
+    decision: str = Field(max_length=30)
+    remark: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

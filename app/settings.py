@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL for several nodes (updates, presence, revocations). Unset: one node.",
+        description="Redis URL for several nodes (updates, presence, revocations). "
+        "Unset: one node.",
     )
     secret_key: str = Field(
         default=PLACEHOLDER_SECRET,
@@ -39,7 +40,9 @@ class Settings(BaseSettings):
         "and for the Origin check. https:// makes cookies Secure.",
     )
     session_days: int = Field(default=14, description="How long a sign-in stays valid, in days.")
-    invitation_days: int = Field(default=7, description="How long an invitation link works, in days.")
+    invitation_days: int = Field(
+        default=7, description="How long an invitation link works, in days."
+    )
     login_max_attempts: int = Field(
         default=5, description="Failed sign-ins per e-mail address and per IP within the window."
     )

@@ -9,7 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.crdt.schema import options
 from app.models import Role
+from app.services.display import display_value, item_title
 from app.services.participants import ROLE_LABELS
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -20,12 +22,25 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = _format_date
+    templates.env.globals["display_value"] = display_value
+    templates.env.globals["item_title"] = item_title
+    templates.env.globals["schema_options"] = options
     return templates
 
 
 MONTHS = [
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 ]
 
 

@@ -155,9 +155,7 @@ def family(db: Session) -> Family:
         db, actor=wij, label="Gezin Test", youth_birth_date=_years_ago(14).isoformat()
     )
     people = {"aanspreekpunt": wij}
-    places = {
-        "aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)
-    }
+    places = {"aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)}
     for key, role, gezag in [
         ("jongere", Role.jongere, False),
         ("moeder", Role.ouder, True),
@@ -166,9 +164,7 @@ def family(db: Session) -> Family:
         ("oma", Role.netwerk, False),
     ]:
         user = make_user(db, key.capitalize())
-        places[key] = participants.add_participant(
-            db, case=case, user=user, role=role, gezag=gezag
-        )
+        places[key] = participants.add_participant(db, case=case, user=user, role=role, gezag=gezag)
         db.commit()
         people[key] = user
     people["vreemde"] = make_user(db, "Vreemde")

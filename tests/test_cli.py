@@ -19,7 +19,9 @@ from app.services.ages import age_on
 EENPLAN = str(Path(sys.executable).parent / "eenplan")
 
 
-def _run(database_url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    database_url: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EENPLAN_DATABASE_URL": database_url}
     return subprocess.run(
         [EENPLAN, *args], env=env, capture_output=True, text=True, timeout=120, cwd=cwd, check=False
@@ -34,14 +36,22 @@ def test_demo_json_describes_a_family_with_a_youth_of_14(database_url: str) -> N
     assert age_on(date.fromisoformat(data["youth_birth_date"]), date.today()) == 14
     roles = sorted((p["role"], p["gezag"]) for p in data["participants"])
     assert roles == sorted(
-        [("aanspreekpunt", False), ("jongere", False), ("ouder", True), ("ouder", True),
-         ("specialist", False), ("netwerk", False)]
+        [
+            ("aanspreekpunt", False),
+            ("jongere", False),
+            ("ouder", True),
+            ("ouder", True),
+            ("specialist", False),
+            ("netwerk", False),
+        ]
     )
     for person in data["participants"]:
         assert set(person) == {"name", "role", "gezag", "email", "password"}
     engine = make_engine(database_url)
     with Session(engine) as session:
-        places = session.exec(select(Participant).where(Participant.case_id == data["case_id"])).all()
+        places = session.exec(
+            select(Participant).where(Participant.case_id == data["case_id"])
+        ).all()
     engine.dispose()
     assert sorted(p.role for p in places) == sorted(Role(p["role"]) for p in data["participants"])
 
@@ -62,13 +72,19 @@ def test_demo_passwords_sign_in(database_url: str, settings) -> None:
 
     data = json.loads(_run(database_url, "demo", "--json").stdout)
     youth = next(p for p in data["participants"] if p["role"] == "jongere")
-    with TestClient(create_app(settings), headers={"Origin": "http://testserver"}, follow_redirects=False) as client:
-        response = client.post("/login", data={"email": youth["email"], "password": youth["password"]})
+    with TestClient(
+        create_app(settings), headers={"Origin": "http://testserver"}, follow_redirects=False
+    ) as client:
+        response = client.post(
+            "/login", data={"email": youth["email"], "password": youth["password"]}
+        )
         assert response.status_code == 303
         assert "Mijn plan" in client.get("/").text
 
 
-def test_demo_if_empty_seeds_once_and_then_repeats_the_sign_in(database_url: str, tmp_path: Path) -> None:
+def test_demo_if_empty_seeds_once_and_then_repeats_the_sign_in(
+    database_url: str, tmp_path: Path
+) -> None:
     first = _run(database_url, "demo", "--if-empty", cwd=tmp_path)
     assert "wachtwoord:" in first.stdout
     second = _run(database_url, "demo", "--if-empty", cwd=tmp_path)
@@ -77,18 +93,35 @@ def test_demo_if_empty_seeds_once_and_then_repeats_the_sign_in(database_url: str
 
 
 def test_create_user_refuses_a_weak_password(database_url: str) -> None:
-    weak = _run(database_url, "create-user", "--email", "a@voorbeeld.nl", "--name", "A", "--password", "kort")
+    weak = _run(
+        database_url,
+        "create-user",
+        "--email",
+        "a@voorbeeld.nl",
+        "--name",
+        "A",
+        "--password",
+        "kort",
+    )
     assert weak.returncode == 2
     assert "minstens 10 tekens" in weak.stderr
     ok = _run(
-        database_url, "create-user", "--email", "a@voorbeeld.nl", "--name", "A",
-        "--password", "een-lang-wachtwoord",
+        database_url,
+        "create-user",
+        "--email",
+        "a@voorbeeld.nl",
+        "--name",
+        "A",
+        "--password",
+        "een-lang-wachtwoord",
     )
     assert ok.returncode == 0, ok.stderr
 
 
 @pytest.mark.parametrize("command", [["migrate"]])
-def test_migrate_on_an_empty_sqlite_file_creates_the_schema(tmp_path: Path, command: list[str]) -> None:
+def test_migrate_on_an_empty_sqlite_file_creates_the_schema(
+    tmp_path: Path, command: list[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'nieuw.db'}"
     result = _run(url, *command)
     assert result.returncode == 0, result.stderr

@@ -63,6 +63,7 @@ class Identity:
 @dataclass(eq=False)
 class Connection:
     websocket: WebSocket
+    doc_id: str
     identity: Identity
     access: Access
     queue_size: int = DEFAULT_SEND_QUEUE

@@ -41,9 +41,8 @@ __all__ = [
 MESSAGE_AUTH = 2
 MESSAGE_QUERY_AWARENESS = 3
 
-# lib0 numbers are at most 53 bits (JavaScript); Yjs client ids are 32 bits.
+# lib0 numbers are at most 53 bits (JavaScript); Yjs client ids are 32 bits, yrs' up to 53.
 MAX_VAR_UINT = 2**53 - 1
-MAX_CLIENT_ID = 2**32 - 1
 MAX_AWARENESS_ENTRIES = 32
 EMPTY_UPDATE = b"\x00\x00"
 
@@ -169,8 +168,6 @@ def parse_awareness_update(data: bytes) -> tuple[AwarenessEntry, ...]:
         client_id = reader.var_uint()
         clock = reader.var_uint()
         raw = reader.var_string()
-        if client_id > MAX_CLIENT_ID:
-            raise ProtocolError("client id out of range")
         entries.append(AwarenessEntry(client_id, clock, _parse_state(raw)))
     reader.finish()
     return tuple(entries)

@@ -12,6 +12,7 @@ they are the history with authors. Loading is the newest snapshot plus the updat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -196,7 +197,8 @@ class SqlDocumentStore:
                 except Exception as exc:
                     results.append(exc)
         _resolve(batch, results)
-        self._compact_if_due({item.doc_id for item, r in zip(batch, results, strict=True) if r is None})
+        stored = {item.doc_id for item, r in zip(batch, results, strict=True) if r is None}
+        self._compact_if_due(stored)
 
     def _insert(self, batch: list[_Append]) -> None:
         with self.engine.begin() as conn:
@@ -275,11 +277,10 @@ def _resolve(batch: list[_Append], results: list[BaseException | None]) -> None:
     for item, result in zip(batch, results, strict=True):
         by_loop.setdefault(item.loop, []).append((item, result))
     for loop, items in by_loop.items():
-        try:
-            # One call per loop keeps the futures resolving in the order they were queued.
+        # One call per loop keeps the futures resolving in the order they were queued; a closed
+        # loop has nobody waiting any more.
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(_settle, items)
-        except RuntimeError:
-            pass  # the loop is closed: nobody is waiting any more
 
 
 def _settle(items: list[tuple[_Append, BaseException | None]]) -> None:

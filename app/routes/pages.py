@@ -63,7 +63,9 @@ def _set_session_cookie(response: Response, token: str, settings: Settings) -> N
 def login_page(request: Request, user: OptionalUser, next: str = "/") -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "pages/login.html", {"user": None, "next": _safe_next(next), "email": ""})
+    return render(
+        request, "pages/login.html", {"user": None, "next": _safe_next(next), "email": ""}
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -78,12 +80,20 @@ def login(
     context = {"user": None, "next": _safe_next(next), "email": email}
     try:
         user = accounts.authenticate(
-            session, email=email, password=password, client_ip=_client_ip(request), settings=settings
+            session,
+            email=email,
+            password=password,
+            client_ip=_client_ip(request),
+            settings=settings,
         )
     except TooManyAttempts as exc:
-        return render(request, "pages/login.html", {**context, "error": exc.message}, status_code=429)
+        return render(
+            request, "pages/login.html", {**context, "error": exc.message}, status_code=429
+        )
     except InvalidInput as exc:
-        return render(request, "pages/login.html", {**context, "error": exc.message}, status_code=400)
+        return render(
+            request, "pages/login.html", {**context, "error": exc.message}, status_code=400
+        )
     token = accounts.start_session(session, user=user, settings=settings)
     response = RedirectResponse(_safe_next(next), status_code=303)
     _set_session_cookie(response, token, settings)
@@ -157,7 +167,9 @@ def create_case(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_overview(request: Request, session: SessionDep, user: CurrentUser, case_id: str) -> Response:
+def case_overview(
+    request: Request, session: SessionDep, user: CurrentUser, case_id: str
+) -> Response:
     mine = cases.case_for(session, user=user, case_id=case_id)
     members = participants.active_members(session, case_id=case_id)
     docs = documents.documents_for_user(session, user=user, case_id=case_id)
@@ -189,7 +201,9 @@ def case_overview(request: Request, session: SessionDep, user: CurrentUser, case
 # --- participants --------------------------------------------------------------------------
 
 
-def _participants_context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, object]:
+def _participants_context(
+    session: SessionDep, user: CurrentUser, case_id: str
+) -> dict[str, object]:
     participants.require_aanspreekpunt(session, user=user, case_id=case_id)
     mine = cases.case_for(session, user=user, case_id=case_id)
     return {
@@ -241,13 +255,19 @@ def invite(
         context = _participants_context(session, user, case_id)
         context.update(form=form, errors=exc.field_errors, error=exc.message)
         return render(
-            request, "pages/participants.html", context, status_code=422,
+            request,
+            "pages/participants.html",
+            context,
+            status_code=422,
             fragment="_partials/invite.html",
         )
     context = _participants_context(session, user, case_id)
     context["new_invitation"] = created
     return render(
-        request, "pages/participants.html", context, status_code=201,
+        request,
+        "pages/participants.html",
+        context,
+        status_code=201,
         fragment="_partials/invite.html",
     )
 
@@ -256,7 +276,9 @@ def invite(
 def revoke_invitation(
     session: SessionDep, user: CurrentUser, case_id: str, invitation_id: int
 ) -> Response:
-    participants.revoke_invitation(session, actor=user, case_id=case_id, invitation_id=invitation_id)
+    participants.revoke_invitation(
+        session, actor=user, case_id=case_id, invitation_id=invitation_id
+    )
     return RedirectResponse(f"/cases/{case_id}/deelnemers", status_code=303)
 
 
@@ -289,10 +311,14 @@ def change_participant(
         message = exc.message if exc.message.startswith("Een casus") else ""
         context.update(change_error=f"{message} {detail}".strip(), change_for=participant_id)
         return render(request, "pages/participants.html", context, status_code=422)
-    return RedirectResponse(f"/cases/{case_id}/deelnemers?gewijzigd={participant_id}", status_code=303)
+    return RedirectResponse(
+        f"/cases/{case_id}/deelnemers?gewijzigd={participant_id}", status_code=303
+    )
 
 
-@router.post("/cases/{case_id}/deelnemers/{participant_id}/verwijderen", response_class=HTMLResponse)
+@router.post(
+    "/cases/{case_id}/deelnemers/{participant_id}/verwijderen", response_class=HTMLResponse
+)
 def remove_participant(
     request: Request,
     session: SessionDep,
@@ -316,15 +342,21 @@ def remove_participant(
 
 
 @router.get("/uitnodiging/{token}", response_class=HTMLResponse)
-def invitation_page(request: Request, session: SessionDep, user: OptionalUser, token: str) -> Response:
+def invitation_page(
+    request: Request, session: SessionDep, user: OptionalUser, token: str
+) -> Response:
     try:
         invitation = participants.open_invitation(session, token=token)
     except ServiceError as exc:
         return render(
-            request, "pages/invitation_gone.html", {"user": user, "message": exc.message},
+            request,
+            "pages/invitation_gone.html",
+            {"user": user, "message": exc.message},
             status_code=exc.status_code,
         )
-    return render(request, "pages/invitation.html", _invitation_context(session, invitation, user, token))
+    return render(
+        request, "pages/invitation.html", _invitation_context(session, invitation, user, token)
+    )
 
 
 def _invitation_context(session, invitation, user, token):  # type: ignore[no-untyped-def]
@@ -358,7 +390,9 @@ def accept_invitation(
         invitation = participants.open_invitation(session, token=token)
     except ServiceError as exc:
         return render(
-            request, "pages/invitation_gone.html", {"user": user, "message": exc.message},
+            request,
+            "pages/invitation_gone.html",
+            {"user": user, "message": exc.message},
             status_code=exc.status_code,
         )
     context = _invitation_context(session, invitation, user, token)

@@ -58,7 +58,9 @@ def create_user(session: Session, *, email: str, name: str, password: str) -> Us
         errors["email"] = "Er is al een account met dit e-mailadres. Log in met dat account."
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
-    user = User(email=normalise_email(email), name=name.strip(), password_hash=hash_password(password))
+    user = User(
+        email=normalise_email(email), name=name.strip(), password_hash=hash_password(password)
+    )
     session.add(user)
     session.commit()
     session.refresh(user)
@@ -84,7 +86,10 @@ def authenticate(
     """
     keys = [f"email:{normalise_email(email)}", f"ip:{client_ip}"]
     for key in keys:
-        if _recent_failures(session, key, settings.login_window_seconds) >= settings.login_max_attempts:
+        if (
+            _recent_failures(session, key, settings.login_window_seconds)
+            >= settings.login_max_attempts
+        ):
             raise TooManyAttempts(TOO_MANY)
     user = find_user_by_email(session, email)
     ok = verify_password(password, user.password_hash if user else None)

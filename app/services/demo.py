@@ -77,7 +77,9 @@ def seed_demo_case(session: Session) -> DemoCase:
     suffix = "" if number == 1 else str(number)
     birth_date = _birth_date_for_age(14, today())
 
-    def person(name: str, role: Role, gezag: bool, local: str, org: str | None = None) -> DemoPerson:
+    def person(
+        name: str, role: Role, gezag: bool, local: str, org: str | None = None
+    ) -> DemoPerson:
         return DemoPerson(
             name=name,
             role=role,

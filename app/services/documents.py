@@ -6,6 +6,7 @@ not read lives in a document they never open. These rules are the only place tha
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,8 +51,22 @@ def create_story_document(session: Session, *, participant: Participant) -> None
     )
 
 
-def access_for(participant: Participant, document: Document) -> Access | None:
-    """What ``participant`` may do with ``document``: edit, view, or nothing (None)."""
+def needs_consent(participant: Participant) -> bool:
+    """Netwerk and a parent without gezag read the shared documents only with consent."""
+    return participant.role == Role.netwerk or (
+        participant.role == Role.ouder and not participant.gezag
+    )
+
+
+def access_for(
+    participant: Participant, document: Document, *, consented: Collection[str] = ()
+) -> Access | None:
+    """What ``participant`` may do with ``document``: edit, view, or nothing (None).
+
+    ``consented`` holds the audiences whose consent is complete today; with ``netwerk`` in it,
+    the network and parents without gezag may read analyse, plan and perspectief (never
+    veiligheid).
+    """
     if not participant.is_active or participant.case_id != document.case_id:
         return None
     role = participant.role
@@ -66,6 +81,8 @@ def access_for(participant: Participant, document: Document) -> Access | None:
         case Section.analyse | Section.plan | Section.perspectief:
             if full_member:
                 return "edit"
+            if needs_consent(participant) and "netwerk" in consented:
+                return "view"
             return None
         case Section.veiligheid:
             if participant.safety_closed or not full_member:
@@ -76,15 +93,24 @@ def access_for(participant: Participant, document: Document) -> Access | None:
     return None
 
 
+def _consented(session: Session, participant: Participant) -> frozenset[str]:
+    if not needs_consent(participant):
+        return frozenset()
+    from app.services import consent
+
+    return consent.consented_audiences(session, case_id=participant.case_id)
+
+
 def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
     """Every document of the case the user may open, with their access. 404 for strangers."""
     participant = participant_rules.active_participant(session, user=user, case_id=case_id)
     documents = session.exec(
         select(Document).where(Document.case_id == case_id).order_by(Document.created_at)
     ).all()
+    consented = _consented(session, participant)
     result = []
     for document in documents:
-        access = access_for(participant, document)
+        access = access_for(participant, document, consented=consented)
         if access is not None:
             result.append(DocumentAccess(document, participant, access))
     order = {s: i for i, s in enumerate([*SHARED_SECTIONS, Section.verhaal])}
@@ -102,7 +128,7 @@ def document_access(session: Session, *, user: User, doc_id: str) -> DocumentAcc
     )
     if participant is None:
         raise NotFound()
-    access = access_for(participant, document)
+    access = access_for(participant, document, consented=_consented(session, participant))
     if access is None:
         raise NotFound()
     return DocumentAccess(document, participant, access)

@@ -17,7 +17,9 @@ class NotFound(ServiceError):
 
     status_code = 404
 
-    def __init__(self, message: str = "Deze pagina bestaat niet, of je hebt er geen toegang toe.") -> None:
+    def __init__(
+        self, message: str = "Deze pagina bestaat niet, of je hebt er geen toegang toe."
+    ) -> None:
         super().__init__(message)
 
 

@@ -130,7 +130,7 @@ def invite(
     organisation: str,
     settings: Settings,
 ) -> NewInvitation:
-    """Invite someone by e-mail and role. Only the aanspreekpunt may; the link goes to the outbox."""
+    """Invite someone by e-mail and role (only the aanspreekpunt); the link goes to the outbox."""
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     case = session.get(Case, case_id)
     assert case is not None
@@ -142,12 +142,18 @@ def invite(
         errors["role"] = "Kies een rol."
     if len(organisation.strip()) > 120:
         errors["organisation"] = "De organisatie mag hoogstens 120 tekens lang zijn."
-    if not errors and parsed_role == Role.jongere and _has_active_role(session, case_id, Role.jongere):
+    if (
+        not errors
+        and parsed_role == Role.jongere
+        and _has_active_role(session, case_id, Role.jongere)
+    ):
         errors["role"] = "Er is al een jongere in deze casus."
     if not errors:
         existing = accounts.find_user_by_email(session, email)
         if existing is not None and find_active_participant(
-            session, user_id=existing.id, case_id=case_id  # type: ignore[arg-type]
+            session,
+            user_id=existing.id,
+            case_id=case_id,  # type: ignore[arg-type]
         ):
             errors["email"] = "Deze persoon doet al mee in deze casus."
     if errors:
@@ -234,7 +240,9 @@ def accept_invitation(
             if not verify_password(password, existing.password_hash):
                 raise InvalidInput(
                     "Controleer de velden hieronder.",
-                    field_errors={"password": "Dit wachtwoord klopt niet bij je bestaande account."},
+                    field_errors={
+                        "password": "Dit wachtwoord klopt niet bij je bestaande account."
+                    },
                 )
             user = existing
         else:
@@ -265,7 +273,9 @@ def pending_invitations(session: Session, *, case_id: str) -> list[Invitation]:
         .where(Invitation.case_id == case_id)
         .order_by(col(Invitation.created_at).desc())
     ).all()
-    return [i for i in rows if i.accepted_at is None and i.revoked_at is None and i.expires_at > now]
+    return [
+        i for i in rows if i.accepted_at is None and i.revoked_at is None and i.expires_at > now
+    ]
 
 
 def revoke_invitation(session: Session, *, actor: User, case_id: str, invitation_id: int) -> None:
@@ -306,12 +316,14 @@ def change_participant(
     safety_closed: bool,
     bus: AccessBus,
 ) -> Participant:
-    """Change someone's role, gezag or access to veiligheid. Takes effect on open editors at once."""
+    """Change someone's role, gezag or veiligheid access; open editors follow at once."""
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
     parsed_role = _parse_role(role)
     if parsed_role is None:
-        raise InvalidInput("Controleer de velden hieronder.", field_errors={"role": "Kies een rol."})
+        raise InvalidInput(
+            "Controleer de velden hieronder.", field_errors={"role": "Kies een rol."}
+        )
     if (
         participant.role == Role.aanspreekpunt
         and parsed_role != Role.aanspreekpunt
@@ -321,8 +333,10 @@ def change_participant(
             "Een casus heeft altijd een vast aanspreekpunt.",
             field_errors={"role": "Geef eerst iemand anders de rol vast aanspreekpunt."},
         )
-    if parsed_role == Role.jongere and participant.role != Role.jongere and _has_active_role(
-        session, case_id, Role.jongere
+    if (
+        parsed_role == Role.jongere
+        and participant.role != Role.jongere
+        and _has_active_role(session, case_id, Role.jongere)
     ):
         raise InvalidInput(
             "Controleer de velden hieronder.",
@@ -343,9 +357,10 @@ def remove_participant(
     """End someone's participation now; their open editors close at once."""
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
-    if participant.role == Role.aanspreekpunt and _remaining_aanspreekpunten(
-        session, case_id, participant.id or 0
-    ) == 0:
+    if (
+        participant.role == Role.aanspreekpunt
+        and _remaining_aanspreekpunten(session, case_id, participant.id or 0) == 0
+    ):
         raise InvalidInput(
             "Een casus heeft altijd een vast aanspreekpunt. Geef eerst iemand anders die rol."
         )

@@ -29,10 +29,11 @@ export const rootType = (doc, block, root) => {
 /** The Y.Text of a text field of a record block (a root of its own, see schema.json). */
 export const recordText = (doc, root, field) => doc.getText(`${root}.${field.key}`)
 
-/** A new list item (Y.Map) with every nested shared type created at once. */
-export const newItem = (itemSchema) => {
+/** A new list item (Y.Map) with every nested shared type created at once. Until it is inserted
+ * into the document, `item.get()` returns nothing: pass your own `id` when you need to know it. */
+export const newItem = (itemSchema, id = newId()) => {
   const item = new Y.Map()
-  item.set('id', newId())
+  item.set('id', id)
   for (const field of itemSchema.fields) {
     switch (field.kind) {
       case 'text':

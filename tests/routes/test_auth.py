@@ -23,7 +23,12 @@ def test_sign_in_sets_an_httponly_lax_session_cookie(client: TestClient, family:
 
 def test_sign_in_behind_https_sets_a_secure_cookie(settings, family: Family) -> None:
     app = create_app(settings.model_copy(update={"public_url": "https://eenplan.example"}))
-    with TestClient(app, base_url="https://eenplan.example", headers={"Origin": "https://eenplan.example"}, follow_redirects=False) as client:
+    with TestClient(
+        app,
+        base_url="https://eenplan.example",
+        headers={"Origin": "https://eenplan.example"},
+        follow_redirects=False,
+    ) as client:
         response = client.post(
             "/login", data={"email": family.user("moeder").email, "password": PASSWORD}
         )
@@ -41,8 +46,12 @@ def test_email_is_case_insensitive(client: TestClient, family: Family) -> None:
 def test_wrong_password_and_unknown_email_get_the_same_answer(
     client: TestClient, family: Family
 ) -> None:
-    wrong = client.post("/login", data={"email": family.user("jongere").email, "password": "nope-nope-nope"})
-    unknown = client.post("/login", data={"email": "niemand@voorbeeld.nl", "password": "nope-nope-nope"})
+    wrong = client.post(
+        "/login", data={"email": family.user("jongere").email, "password": "nope-nope-nope"}
+    )
+    unknown = client.post(
+        "/login", data={"email": "niemand@voorbeeld.nl", "password": "nope-nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert "horen niet bij elkaar" in wrong.text
     assert wrong.text.replace(family.user("jongere").email, "X") == unknown.text.replace(
@@ -58,7 +67,10 @@ def test_failed_sign_in_keeps_the_typed_email(client: TestClient, family: Family
 def test_too_many_failed_sign_ins_get_429_in_dutch(client: TestClient, family: Family) -> None:
     email = family.user("vader").email
     for _ in range(5):
-        assert client.post("/login", data={"email": email, "password": "fout-fout-fout"}).status_code == 400
+        assert (
+            client.post("/login", data={"email": email, "password": "fout-fout-fout"}).status_code
+            == 400
+        )
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 429
     assert "te vaak" in response.text
@@ -90,7 +102,11 @@ def test_pages_redirect_to_sign_in_and_back(client: TestClient, family: Family) 
 def test_sign_in_never_redirects_to_another_site(client: TestClient, family: Family) -> None:
     response = client.post(
         "/login",
-        data={"email": family.user("jongere").email, "password": PASSWORD, "next": "//evil.example/x"},
+        data={
+            "email": family.user("jongere").email,
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+        },
     )
     assert response.headers["location"] == "/"
 
@@ -104,4 +120,3 @@ def test_api_without_session_answers_401(client: TestClient, family: Family) -> 
 def test_forged_session_cookie_is_not_accepted(client: TestClient, family: Family) -> None:
     client.cookies.set(SESSION_COOKIE, "forged-token")
     assert client.get("/").status_code == 303
-

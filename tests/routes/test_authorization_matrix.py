@@ -62,9 +62,13 @@ def test_managing_participants_is_only_for_the_aanspreekpunt(
         assert (page.status_code, invite.status_code) == (200, 201)
         assert (change.status_code, remove.status_code) == (303, 303)
     elif who in MEMBERS:
-        assert {page.status_code, invite.status_code, change.status_code, remove.status_code} == {403}
+        assert {page.status_code, invite.status_code, change.status_code, remove.status_code} == {
+            403
+        }
     else:
-        assert {page.status_code, invite.status_code, change.status_code, remove.status_code} == {404}
+        assert {page.status_code, invite.status_code, change.status_code, remove.status_code} == {
+            404
+        }
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -81,8 +85,18 @@ def test_document_list_follows_the_role(
     me = family.places[who].id
     assert access[f"verhaal/{me}"] == "edit"
     expected = {
-        "aanspreekpunt": {"analyse": "edit", "plan": "edit", "perspectief": "edit", "veiligheid": "edit"},
-        "specialist": {"analyse": "edit", "plan": "edit", "perspectief": "edit", "veiligheid": "edit"},
+        "aanspreekpunt": {
+            "analyse": "edit",
+            "plan": "edit",
+            "perspectief": "edit",
+            "veiligheid": "edit",
+        },
+        "specialist": {
+            "analyse": "edit",
+            "plan": "edit",
+            "perspectief": "edit",
+            "veiligheid": "edit",
+        },
         "jongere": {"analyse": "edit", "plan": "edit", "perspectief": "edit", "veiligheid": "view"},
         "moeder": {"analyse": "edit", "plan": "edit", "perspectief": "edit", "veiligheid": "view"},
         "vader": {},  # a parent without gezag sees nothing shared without consent

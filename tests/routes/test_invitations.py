@@ -13,7 +13,9 @@ from app.services import accounts
 from tests.conftest import PASSWORD, Family, sign_in
 
 
-def _invite(client: TestClient, family: Family, email: str, role: str = "netwerk", **extra: str) -> str:
+def _invite(
+    client: TestClient, family: Family, email: str, role: str = "netwerk", **extra: str
+) -> str:
     sign_in(client, family.user("aanspreekpunt"))
     response = client.post(
         f"/cases/{family.case.id}/uitnodigingen", data={"email": email, "role": role, **extra}
@@ -29,7 +31,9 @@ def test_invitation_link_is_shown_and_kept_in_the_outbox(
     client: TestClient, family: Family, db: Session
 ) -> None:
     path = _invite(client, family, "mentor@voorbeeld.nl")
-    message = db.exec(select(OutboxMessage).where(OutboxMessage.to_email == "mentor@voorbeeld.nl")).one()
+    message = db.exec(
+        select(OutboxMessage).where(OutboxMessage.to_email == "mentor@voorbeeld.nl")
+    ).one()
     assert path in message.body
     token = path.rsplit("/", 1)[1]
     stored = db.exec(select(Invitation)).all()
@@ -45,7 +49,12 @@ def test_accepting_creates_an_account_a_place_and_an_own_story(
     assert page.status_code == 200
     assert "Maak een account" in page.text
     response = client.post(
-        path, data={"name": "Opa Piet", "password": "lange-zin-als-wachtwoord", "password_again": "lange-zin-als-wachtwoord"}
+        path,
+        data={
+            "name": "Opa Piet",
+            "password": "lange-zin-als-wachtwoord",
+            "password_again": "lange-zin-als-wachtwoord",
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/cases/{family.case.id}?welkom=1"
@@ -55,14 +64,20 @@ def test_accepting_creates_an_account_a_place_and_an_own_story(
     place = db.exec(select(Participant).where(Participant.user_id == user.id)).one()
     assert (place.role, place.gezag) == (Role.ouder, True)
     story = db.exec(
-        select(Document).where(Document.section == Section.verhaal, Document.owner_participant_id == place.id)
+        select(Document).where(
+            Document.section == Section.verhaal, Document.owner_participant_id == place.id
+        )
     ).one()
     assert story.case_id == family.case.id
 
 
 def test_an_invitation_works_only_once(client: TestClient, family: Family) -> None:
     path = _invite(client, family, "eenmalig@voorbeeld.nl")
-    form = {"name": "Een", "password": "lange-zin-als-wachtwoord", "password_again": "lange-zin-als-wachtwoord"}
+    form = {
+        "name": "Een",
+        "password": "lange-zin-als-wachtwoord",
+        "password_again": "lange-zin-als-wachtwoord",
+    }
     assert client.post(path, data=form).status_code == 303
     client.post("/logout")
     again = client.get(path)
@@ -71,7 +86,9 @@ def test_an_invitation_works_only_once(client: TestClient, family: Family) -> No
     assert client.post(path, data=form).status_code == 410
 
 
-def test_an_expired_invitation_gets_a_clear_page(client: TestClient, family: Family, db: Session) -> None:
+def test_an_expired_invitation_gets_a_clear_page(
+    client: TestClient, family: Family, db: Session
+) -> None:
     path = _invite(client, family, "laat@voorbeeld.nl")
     for invitation in db.exec(select(Invitation)).all():
         invitation.expires_at = utcnow() - timedelta(minutes=1)
@@ -82,13 +99,16 @@ def test_an_expired_invitation_gets_a_clear_page(client: TestClient, family: Fam
     assert "verlopen" in response.text
 
 
-def test_a_revoked_invitation_no_longer_works(client: TestClient, family: Family, db: Session) -> None:
+def test_a_revoked_invitation_no_longer_works(
+    client: TestClient, family: Family, db: Session
+) -> None:
     path = _invite(client, family, "ingetrokken@voorbeeld.nl")
     invitation = db.exec(select(Invitation)).one()
     sign_in(client, family.user("aanspreekpunt"))
-    assert client.post(
-        f"/cases/{family.case.id}/uitnodigingen/{invitation.id}/intrekken"
-    ).status_code == 303
+    assert (
+        client.post(f"/cases/{family.case.id}/uitnodigingen/{invitation.id}/intrekken").status_code
+        == 303
+    )
     client.post("/logout")
     assert client.get(path).status_code == 410
 
@@ -106,14 +126,21 @@ def test_accept_form_errors_are_dutch_and_keep_the_name(client: TestClient, fami
     assert "minstens 10 tekens" in short.text
     assert 'value="Kim"' in short.text
     mismatch = client.post(
-        path, data={"name": "Kim", "password": "lange-zin-als-wachtwoord", "password_again": "anders-dan-dat-1"}
+        path,
+        data={
+            "name": "Kim",
+            "password": "lange-zin-als-wachtwoord",
+            "password_again": "anders-dan-dat-1",
+        },
     )
     assert mismatch.status_code == 422
     assert "niet hetzelfde" in mismatch.text
     assert client.get(path).status_code == 200  # still usable after mistakes
 
 
-def test_someone_with_an_account_joins_with_their_password(client: TestClient, family: Family) -> None:
+def test_someone_with_an_account_joins_with_their_password(
+    client: TestClient, family: Family
+) -> None:
     specialist = family.user("specialist")
     sign_in(client, family.user("aanspreekpunt"))
     other = client.post("/cases", data={"label": "Gezin Twee", "youth_birth_date": "2013-03-03"})
@@ -133,7 +160,8 @@ def test_someone_with_an_account_joins_with_their_password(client: TestClient, f
 def test_invite_form_validates_next_to_the_field(client: TestClient, family: Family) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     response = client.post(
-        f"/cases/{family.case.id}/uitnodigingen", data={"email": "geen-adres", "role": "", "organisation": "WIJ"}
+        f"/cases/{family.case.id}/uitnodigingen",
+        data={"email": "geen-adres", "role": "", "organisation": "WIJ"},
     )
     assert response.status_code == 422
     assert "geen geldig e-mailadres" in response.text
@@ -145,13 +173,16 @@ def test_invite_form_validates_next_to_the_field(client: TestClient, family: Fam
 def test_a_second_youth_cannot_be_invited(client: TestClient, family: Family) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     response = client.post(
-        f"/cases/{family.case.id}/uitnodigingen", data={"email": "tweede@voorbeeld.nl", "role": "jongere"}
+        f"/cases/{family.case.id}/uitnodigingen",
+        data={"email": "tweede@voorbeeld.nl", "role": "jongere"},
     )
     assert response.status_code == 422
     assert "al een jongere" in response.text
 
 
-def test_inviting_the_same_address_again_replaces_the_old_link(client: TestClient, family: Family) -> None:
+def test_inviting_the_same_address_again_replaces_the_old_link(
+    client: TestClient, family: Family
+) -> None:
     old = _invite(client, family, "dubbel@voorbeeld.nl")
     new = _invite(client, family, "dubbel@voorbeeld.nl")
     assert client.get(old).status_code == 410

@@ -9,7 +9,9 @@ from tests.conftest import Family, sign_in
 
 def _sections(client: TestClient, family: Family) -> dict[str, str]:
     response = client.get(f"/api/cases/{family.case.id}/documents")
-    return {d["section"]: d["access"] for d in response.json()} if response.status_code == 200 else {}
+    return (
+        {d["section"]: d["access"] for d in response.json()} if response.status_code == 200 else {}
+    )
 
 
 def test_removal_takes_effect_on_the_next_request(app, family: Family) -> None:
@@ -29,7 +31,9 @@ def test_removal_takes_effect_on_the_next_request(app, family: Family) -> None:
         assert "Moeder" not in lead.get(f"/cases/{family.case.id}").text
 
 
-def test_giving_a_parent_gezag_opens_the_shared_documents(client: TestClient, family: Family) -> None:
+def test_giving_a_parent_gezag_opens_the_shared_documents(
+    client: TestClient, family: Family
+) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     response = client.post(
         f"/cases/{family.case.id}/deelnemers/{family.places['vader'].id}",
@@ -78,10 +82,13 @@ def test_an_unknown_role_is_refused_with_a_message(client: TestClient, family: F
     assert "Kies een rol" in response.text
 
 
-def test_lowering_a_specialist_to_netwerk_closes_the_analysis(client: TestClient, family: Family) -> None:
+def test_lowering_a_specialist_to_netwerk_closes_the_analysis(
+    client: TestClient, family: Family
+) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     client.post(
-        f"/cases/{family.case.id}/deelnemers/{family.places['specialist'].id}", data={"role": "netwerk"}
+        f"/cases/{family.case.id}/deelnemers/{family.places['specialist'].id}",
+        data={"role": "netwerk"},
     )
     client.post("/logout")
     sign_in(client, family.user("specialist"))

@@ -1,0 +1,68 @@
+"""Turn schema-shaped document data (``read_document``) into Dutch text for pages and paper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.crdt.schema import option_label, options
+
+
+def display_value(field: dict[str, Any], value: Any, names: dict[int, str]) -> str:
+    """One field's value as a person reads it ('' when empty)."""
+    kind = field["kind"]
+    if value is None:
+        return ""
+    if kind in ("text", "line"):
+        return str(value).strip()
+    if kind == "choice":
+        return option_label(field["options"], value)
+    if kind == "number":
+        return str(value)
+    if kind == "date":
+        return _date(str(value))
+    if kind == "person":
+        if "participant_id" in value:
+            return names.get(value["participant_id"], "iemand die niet meer meedoet")
+        return str(value.get("name", ""))
+    if kind == "flags":
+        labels = {o["value"]: o["label"] for o in options(field["options"])}
+        return ", ".join(labels.get(v, v) for v in value)
+    if kind == "refs":
+        return f"{len(value)} gekoppeld" if value else ""
+    if kind == "list":
+        return f"{len(value)} {field['item']['label'].lower()}(en)" if value else ""
+    return str(value)
+
+
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+
+def _date(value: str) -> str:
+    try:
+        year, month, day = (int(p) for p in value.split("-"))
+        return f"{day} {MONTHS[month - 1]} {year}"
+    except (ValueError, IndexError):
+        return value
+
+
+def item_title(item_schema: dict[str, Any], item: dict[str, Any], index: int) -> str:
+    """'Doel 2: Naar school gaan' — the item label, its number and its first text."""
+    label = f"{item_schema['label']} {index}"
+    for field in item_schema["fields"]:
+        if field["kind"] in ("text", "line") and str(item.get(field["key"], "")).strip():
+            text = str(item[field["key"]]).strip().splitlines()[0]
+            return f"{label}: {text[:80]}{'…' if len(text) > 80 else ''}"
+    return label

@@ -1,0 +1,103 @@
+"""What goes on paper for the zorgoverleg: only what this reader may read.
+
+The caller passes the document states (live ones for a CONCEPT, frozen ones for a version);
+this module decides which documents the reader may see and turns them into plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.crdt.restore import load_doc
+from app.crdt.schema import read_document, section_schema, section_title
+from app.models import Case, Participant, Section, User, Version
+from app.services import cases, documents, participants, versions
+from app.services.participants import Member
+
+
+@dataclass
+class PrintedSection:
+    key: str
+    title: str
+    schema: dict[str, Any]
+    data: dict[str, Any]
+
+
+@dataclass
+class Story:
+    owner: str
+    role_label: str
+    data: dict[str, Any]
+
+
+@dataclass
+class PrintModel:
+    case: Case
+    reader: User
+    reader_place: Participant
+    youth_age: int
+    members: list[Member]
+    names: dict[int, str]
+    version: Version | None
+    approvals: list[versions.ApprovalLine]
+    decisions_from: Version | None
+    sections: dict[str, PrintedSection] = field(default_factory=dict)
+    stories: list[Story] = field(default_factory=list)
+
+    @property
+    def is_adopted(self) -> bool:
+        return self.version is not None
+
+
+def readable_documents(
+    session: Session, *, user: User, case_id: str
+) -> list[documents.DocumentAccess]:
+    return documents.documents_for_user(session, user=user, case_id=case_id)
+
+
+def build(
+    session: Session,
+    *,
+    user: User,
+    case_id: str,
+    states: dict[str, bytes],
+    version: Version | None,
+) -> PrintModel:
+    """Collect what ``user`` may read of the case into a model for the print template."""
+    mine = cases.case_for(session, user=user, case_id=case_id)
+    members = participants.active_members(session, case_id=case_id)
+    names = {m.participant.id: m.user.name for m in members if m.participant.id is not None}
+    latest = version or versions.latest_version(session, case_id=case_id)
+    model = PrintModel(
+        case=mine.case,
+        reader=user,
+        reader_place=mine.participant,
+        youth_age=mine.youth_age,
+        members=members,
+        names=names,
+        version=version,
+        approvals=versions.approvals_of(session, version=version) if version else [],
+        decisions_from=latest,
+    )
+    for access in readable_documents(session, user=user, case_id=case_id):
+        document = access.document
+        doc = load_doc(states.get(document.id, b""))
+        if document.section == Section.verhaal:
+            owner = names.get(document.owner_participant_id or 0)
+            if owner is None:
+                continue
+            owner_id = document.owner_participant_id
+            role_label = next((m.role_label for m in members if m.participant.id == owner_id), "")
+            model.stories.append(Story(owner, role_label, read_document("verhaal", doc)))
+        else:
+            key = str(document.section)
+            model.sections[key] = PrintedSection(
+                key=key,
+                title=section_title(key),
+                schema=section_schema(key),
+                data=read_document(key, doc),
+            )
+    return model

@@ -1,0 +1,319 @@
+"""Vaststellen: adopting a named version of all documents of a case, the hash chain that
+guards them, and each participant's answer (akkoord / akkoord met opmerking / niet akkoord).
+
+Document states come from the caller (the room server knows the live state); this module
+only decides and stores.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from app.models import (
+    Approval,
+    Document,
+    DocumentUpdate,
+    Participant,
+    Role,
+    User,
+    Version,
+    VersionDocument,
+    utcnow,
+)
+from app.services import audit, participants
+from app.services.errors import InvalidInput, NotFound
+
+GENESIS_HASH = "0" * 64
+
+
+class Decision(enum.StrEnum):
+    akkoord = "akkoord"
+    akkoord_met_opmerking = "akkoord_met_opmerking"
+    niet_akkoord = "niet_akkoord"
+
+
+DECISION_LABELS = {
+    Decision.akkoord: "Akkoord",
+    Decision.akkoord_met_opmerking: "Akkoord met opmerking",
+    Decision.niet_akkoord: "Niet akkoord",
+}
+
+
+def _parse_date(value: str, field: str, errors: dict[str, str], label: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = f"Vul {label} in als dag, maand en jaar."
+        return None
+
+
+def state_hash(state: bytes) -> str:
+    return hashlib.sha256(state).hexdigest()
+
+
+def content_hash(version: Version, documents: list[VersionDocument]) -> str:
+    """sha256 over the version's metadata, the previous hash and every document state hash."""
+    canonical = json.dumps(
+        {
+            "case_id": version.case_id,
+            "number": version.number,
+            "title": version.title,
+            "meeting_date": version.meeting_date.isoformat() if version.meeting_date else None,
+            "decisions": version.decisions,
+            "next_evaluation_date": (
+                version.next_evaluation_date.isoformat() if version.next_evaluation_date else None
+            ),
+            "adopted_by_id": version.adopted_by_id,
+            "adopted_at": version.adopted_at.isoformat(timespec="microseconds"),
+            "previous_hash": version.previous_hash,
+            "documents": sorted([d.document_id, state_hash(d.state)] for d in documents),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def case_documents(session: Session, *, case_id: str) -> list[Document]:
+    return list(
+        session.exec(
+            select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
+        ).all()
+    )
+
+
+def _newest_update_id(session: Session, document_id: str) -> int:
+    value = session.exec(
+        select(func.max(DocumentUpdate.id)).where(DocumentUpdate.document_id == document_id)
+    ).one()
+    return int(value or 0)
+
+
+def adopt(
+    session: Session,
+    *,
+    actor: User,
+    case_id: str,
+    title: str,
+    meeting_date: str = "",
+    decisions: str = "",
+    next_evaluation_date: str = "",
+    states: dict[str, bytes],
+) -> Version:
+    """Freeze a named version of every document of the case (only the aanspreekpunt).
+
+    ``states`` maps each document id to its whole state as one CRDT update.
+    """
+    participants.require_aanspreekpunt(session, user=actor, case_id=case_id)
+    errors: dict[str, str] = {}
+    title = title.strip()
+    if not title:
+        errors["title"] = "Geef de versie een naam, bijvoorbeeld 'Zorgoverleg 12 maart'."
+    elif len(title) > 200:
+        errors["title"] = "De naam mag hoogstens 200 tekens lang zijn."
+    meeting = _parse_date(meeting_date, "meeting_date", errors, "de datum van het zorgoverleg")
+    evaluation = _parse_date(
+        next_evaluation_date, "next_evaluation_date", errors, "de datum van de volgende evaluatie"
+    )
+    if len(decisions) > 20000:
+        errors["decisions"] = "De besluiten zijn te lang (hoogstens 20.000 tekens)."
+    if errors:
+        raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
+    previous = latest_version(session, case_id=case_id)
+    version = Version(
+        case_id=case_id,
+        number=(previous.number + 1) if previous else 1,
+        title=title,
+        meeting_date=meeting,
+        decisions=decisions.strip(),
+        next_evaluation_date=evaluation,
+        adopted_by_id=actor.id,  # type: ignore[arg-type]
+        adopted_at=utcnow(),
+        previous_hash=previous.content_hash if previous else GENESIS_HASH,
+        content_hash="",
+    )
+    session.add(version)
+    session.flush()
+    frozen = []
+    for document in case_documents(session, case_id=case_id):
+        state = states.get(document.id, b"")
+        row = VersionDocument(
+            version_id=version.id,  # type: ignore[arg-type]
+            document_id=document.id,
+            upto_update_id=_newest_update_id(session, document.id),
+            state=state,
+            state_hash=state_hash(state),
+        )
+        session.add(row)
+        frozen.append(row)
+    version.content_hash = content_hash(version, frozen)
+    session.add(version)
+    audit.add_for_participant(
+        session,
+        participant=participants.active_participant(session, user=actor, case_id=case_id),
+        user=actor,
+        action=audit.Action.version_created,
+        subject=f"versie {version.number}",
+        detail=title,
+    )
+    session.commit()
+    session.refresh(version)
+    return version
+
+
+def latest_version(session: Session, *, case_id: str) -> Version | None:
+    return session.exec(
+        select(Version).where(Version.case_id == case_id).order_by(col(Version.number).desc())
+    ).first()
+
+
+def list_versions(session: Session, *, case_id: str) -> list[Version]:
+    return list(
+        session.exec(
+            select(Version).where(Version.case_id == case_id).order_by(col(Version.number).desc())
+        ).all()
+    )
+
+
+def get_version(session: Session, *, case_id: str, number: int) -> Version:
+    version = session.exec(
+        select(Version).where(Version.case_id == case_id, Version.number == number)
+    ).first()
+    if version is None:
+        raise NotFound("Deze versie bestaat niet.")
+    return version
+
+
+def version_documents(session: Session, *, version: Version) -> dict[str, VersionDocument]:
+    rows = session.exec(
+        select(VersionDocument).where(VersionDocument.version_id == version.id)
+    ).all()
+    return {row.document_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def verify_chain(session: Session, *, case_id: str) -> ChainReport:
+    """Recompute every version's hash and its link to the one before; report the first break."""
+    expected_previous = GENESIS_HASH
+    expected_number = 1
+    for version in sorted(list_versions(session, case_id=case_id), key=lambda v: v.number):
+        if version.number != expected_number:
+            return ChainReport(False, version.number, "er ontbreekt een versie")
+        if version.previous_hash != expected_previous:
+            return ChainReport(False, version.number, "de link naar de vorige versie klopt niet")
+        documents = list(version_documents(session, version=version).values())
+        for row in documents:
+            if state_hash(row.state) != row.state_hash:
+                return ChainReport(False, version.number, "de inhoud van een stuk is veranderd")
+        if content_hash(version, documents) != version.content_hash:
+            return ChainReport(False, version.number, "de versie is veranderd")
+        expected_previous = version.content_hash
+        expected_number += 1
+    return ChainReport(True)
+
+
+# --- approvals -------------------------------------------------------------------------------
+
+
+def record_approval(
+    session: Session, *, actor: User, case_id: str, number: int, decision: str, remark: str
+) -> Approval:
+    """A participant's own answer on a version; a new answer replaces the old one in view."""
+    participant = participants.active_participant(session, user=actor, case_id=case_id)
+    version = get_version(session, case_id=case_id, number=number)
+    try:
+        parsed = Decision(decision)
+    except ValueError:
+        raise InvalidInput(
+            "Controleer de velden hieronder.", field_errors={"decision": "Kies je antwoord."}
+        ) from None
+    remark = remark.strip()
+    if parsed != Decision.akkoord and not remark:
+        raise InvalidInput(
+            "Controleer de velden hieronder.",
+            field_errors={
+                "remark": "Schrijf kort op wat je opmerking is of waarom je het niet eens bent."
+            },
+        )
+    if len(remark) > 5000:
+        raise InvalidInput(
+            "Controleer de velden hieronder.",
+            field_errors={"remark": "Je opmerking is te lang (hoogstens 5.000 tekens)."},
+        )
+    approval = Approval(
+        version_id=version.id,  # type: ignore[arg-type]
+        participant_id=participant.id,  # type: ignore[arg-type]
+        decision=parsed,
+        remark=remark,
+    )
+    session.add(approval)
+    session.commit()
+    session.refresh(approval)
+    return approval
+
+
+@dataclass(frozen=True)
+class ApprovalLine:
+    participant: Participant
+    user: User
+    approval: Approval | None
+
+    @property
+    def label(self) -> str:
+        if self.approval is None:
+            return "Nog geen antwoord"
+        return DECISION_LABELS[Decision(self.approval.decision)]
+
+
+def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
+    """For each participant of the case (active now, or who answered): their newest answer."""
+    rows = session.exec(
+        select(Approval).where(Approval.version_id == version.id).order_by(col(Approval.id))
+    ).all()
+    newest: dict[int, Approval] = {}
+    for row in rows:
+        newest[row.participant_id] = row
+    lines = []
+    for member in participants.active_members(session, case_id=version.case_id):
+        pid = member.participant.id
+        lines.append(ApprovalLine(member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
+    for pid, approval in newest.items():
+        former = session.get(Participant, pid)
+        user = session.get(User, former.user_id) if former else None
+        if former is not None and user is not None:
+            lines.append(ApprovalLine(former, user, approval))
+    return lines
+
+
+def can_adopt(participant: Participant) -> bool:
+    return participant.role == Role.aanspreekpunt
+
+
+def authors_between(
+    session: Session, *, document_id: str, after_update_id: int, upto_update_id: int | None
+) -> list[str]:
+    """Names of everyone whose edits to a document were logged in (after, upto]."""
+    query = (
+        select(User.name)
+        .join(DocumentUpdate, col(DocumentUpdate.author_user_id) == User.id)
+        .where(DocumentUpdate.document_id == document_id, DocumentUpdate.id > after_update_id)  # type: ignore[operator]
+        .distinct()
+    )
+    if upto_update_id is not None:
+        query = query.where(DocumentUpdate.id <= upto_update_id)  # type: ignore[operator]
+    return sorted(session.exec(query).all())

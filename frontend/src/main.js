@@ -1,0 +1,68 @@
+// The eenplan document editor: reads its configuration from the page, connects the Yjs document
+// to the sync server and renders the section from the shared schema.
+import * as Y from 'yjs'
+import { Connection, STATUS_TEXT } from './connection.js'
+import { renderSection } from './blocks.js'
+import { startPresence } from './presence.js'
+
+const readConfig = () => {
+  const el = document.getElementById('editor-config')
+  return el ? JSON.parse(el.textContent) : null
+}
+
+const lockEditor = (root) => {
+  root.querySelectorAll('textarea, input').forEach((el) => { el.readOnly = true })
+  root.querySelectorAll('select, button, input[type=checkbox], input[type=radio]').forEach((el) => { el.disabled = true })
+}
+
+const start = () => {
+  const config = readConfig()
+  const root = document.getElementById('editor-root')
+  const statusEl = document.getElementById('editor-status')
+  if (!config || !root || !statusEl) return
+  const editable = config.access === 'edit'
+
+  const doc = new Y.Doc()
+  const onStatus = (state) => {
+    statusEl.dataset.state = state
+    statusEl.textContent = STATUS_TEXT[state](editable)
+    if (['unauthenticated', 'forbidden', 'refused'].includes(state)) lockEditor(root)
+  }
+  const connection = new Connection({ doc, docId: config.doc_id, editable, onStatus })
+
+  const linkedDocs = {}
+  const linkedConnections = []
+  for (const [name, linked] of Object.entries(config.linked || {})) {
+    const linkedDoc = new Y.Doc()
+    linkedConnections.push(new Connection({
+      doc: linkedDoc, docId: linked.doc_id, editable: false, presence: false
+    }))
+    linkedDocs[name] = { doc: linkedDoc, schema: linked.schema }
+  }
+
+  const ctx = {
+    doc,
+    editable,
+    sectionSchema: config.schema,
+    optionLists: config.option_lists,
+    participants: config.participants,
+    me: config.me,
+    linkedDocs
+  }
+  root.setAttribute('aria-busy', 'true')
+  renderSection(ctx, root)
+  root.removeAttribute('aria-busy')
+  startPresence({
+    awareness: connection.provider.awareness,
+    root,
+    listEl: document.getElementById('presence-list'),
+    whereEl: document.getElementById('presence-where'),
+    readOnly: !editable,
+    roleLabels: config.role_labels || {}
+  })
+  // for tests and for looking around in the browser console
+  window.eenplanEditor = { doc, connection, provider: connection.provider, linkedConnections, Y }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
+else start()

@@ -1,0 +1,39 @@
+"""Put content in a case's CRDT documents the way an editor would (one logged update)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pycrdt import Doc
+from sqlmodel import Session, select
+
+from app.crdt.restore import load_doc
+from app.crdt.store import merge_into_doc
+from app.models import Document, DocumentUpdate, Section
+
+
+def document_id(db: Session, case_id: str, section: str, owner: int | None = None) -> str:
+    query = select(Document).where(Document.case_id == case_id, Document.section == Section(section))
+    if owner is not None:
+        query = query.where(Document.owner_participant_id == owner)
+    return db.exec(query).one().id
+
+
+def stored_doc(db: Session, doc_id: str) -> Doc:
+    rows = db.exec(
+        select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id).order_by(DocumentUpdate.id)
+    ).all()
+    return merge_into_doc(row.update for row in rows)
+
+
+def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int | None) -> None:
+    """Apply ``change`` to the stored document and log the resulting update."""
+    doc = stored_doc(db, doc_id)
+    before = doc.get_state()
+    with doc.transaction():
+        change(doc)
+    db.add(DocumentUpdate(document_id=doc_id, update=doc.get_update(before), author_user_id=author_id))
+    db.commit()
+
+
+__all__ = ["document_id", "edit", "load_doc", "stored_doc"]

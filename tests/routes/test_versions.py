@@ -1,0 +1,200 @@
+"""Vaststellen, the hash chain, approvals, compare and restore."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from pycrdt import Array, Doc, Map, Text
+from sqlmodel import Session, select
+
+from app.crdt.schema import read_document
+from app.models import Version, VersionDocument
+from app.services import versions
+from tests.conftest import Family, sign_in
+from tests.docs_helpers import document_id, edit, stored_doc
+
+
+def _add_goal(text: str, goal_id: str = "g1"):  # type: ignore[no-untyped-def]
+    def change(doc: Doc) -> None:
+        doc.get("doelen", type=Array).append(
+            Map({"id": goal_id, "doel": Text(text), "status": "actief", "domein": "school_werk",
+                 "acties": Array([])})
+        )
+    return change
+
+
+def _goal_texts(db: Session, doc_id: str) -> list[str]:
+    return [g["doel"] for g in read_document("plan", stored_doc(db, doc_id))["doelen"]]
+
+
+def _adopt(client: TestClient, family: Family, title: str) -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        f"/api/cases/{family.case.id}/versions", json={"title": title, "decisions": "Samen verder."}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_adopting_freezes_every_document_in_a_hash_chain(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, plan, _add_goal("Naar school gaan"), family.user("jongere").id)
+    sign_in(client, family.user("aanspreekpunt"))
+    first = _adopt(client, family, "Zorgoverleg maart")
+    edit(db, plan, _add_goal("Sporten", "g2"), family.user("moeder").id)
+    second = _adopt(client, family, "Zorgoverleg juni")
+    assert (first["number"], second["number"]) == (1, 2)
+    assert first["previous_hash"] == "0" * 64
+    assert second["previous_hash"] == first["content_hash"]
+    listing = client.get(f"/api/cases/{family.case.id}/versions").json()
+    assert listing["chain_ok"] is True
+    assert [v["number"] for v in listing["versions"]] == [2, 1]
+    frozen = db.exec(select(VersionDocument).join(Version).where(Version.number == 1)).all()
+    plan_row = next(r for r in frozen if r.document_id == plan)
+    assert [g["doel"] for g in read_document("plan", versions_doc(plan_row.state))["doelen"]] == [
+        "Naar school gaan"
+    ]
+
+
+def versions_doc(state: bytes) -> Doc:
+    doc = Doc(skip_gc=True)
+    doc.apply_update(state)
+    return doc
+
+
+def test_a_changed_snapshot_breaks_the_chain(client: TestClient, family: Family, db: Session) -> None:
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, plan, _add_goal("Naar school gaan"), None)
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Eerste")
+    _adopt(client, family, "Tweede")
+    row = db.exec(
+        select(VersionDocument).join(Version).where(Version.number == 1, VersionDocument.document_id == plan)
+    ).one()
+    forged = Doc(skip_gc=True)
+    forged.apply_update(row.state)
+    forged.get("doelen", type=Array)[0]["doel"].insert(0, "NIET ")
+    row.state = forged.get_update()
+    db.add(row)
+    db.commit()
+    report = versions.verify_chain(db, case_id=family.case.id)
+    assert (report.ok, report.broken_at) == (False, 1)
+    assert client.get(f"/api/cases/{family.case.id}/versions").json()["chain_ok"] is False
+    assert "klopt niet meer" in client.get(f"/cases/{family.case.id}/versies").text
+
+
+def test_changed_metadata_and_a_deleted_version_are_found(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    for title in ("Een", "Twee", "Drie"):
+        _adopt(client, family, title)
+    second = db.exec(select(Version).where(Version.number == 2)).one()
+    second.decisions = "Iets anders besloten"
+    db.add(second)
+    db.commit()
+    assert versions.verify_chain(db, case_id=family.case.id).broken_at == 2
+    second.decisions = "Samen verder."
+    db.add(second)
+    db.commit()
+    assert versions.verify_chain(db, case_id=family.case.id).ok
+    for row in db.exec(select(VersionDocument).where(VersionDocument.version_id == second.id)).all():
+        db.delete(row)
+    db.commit()
+    db.delete(second)
+    db.commit()
+    report = versions.verify_chain(db, case_id=family.case.id)
+    assert (report.ok, report.broken_at) == (False, 3)
+
+
+def test_only_the_aanspreekpunt_adopts(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("specialist"))
+    response = client.post(f"/api/cases/{family.case.id}/versions", json={"title": "Mag niet"})
+    assert response.status_code == 403
+    client.post("/logout")
+    sign_in(client, family.user("vreemde"))
+    assert client.post(f"/api/cases/{family.case.id}/versions", json={"title": "X"}).status_code == 404
+
+
+def test_adopt_form_errors_keep_what_was_typed(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    response = client.post(
+        f"/cases/{family.case.id}/versies",
+        data={"title": "", "decisions": "We gaan door", "next_evaluation_date": "morgen"},
+    )
+    assert response.status_code == 422
+    assert "Geef de versie een naam" in response.text
+    assert "volgende evaluatie in als dag" in response.text
+    assert "We gaan door" in response.text
+
+
+def test_each_participant_records_their_own_answer(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Zorgoverleg")
+    client.post("/logout")
+    sign_in(client, family.user("jongere"))
+    path = f"/cases/{family.case.id}/versies/1/akkoord"
+    assert client.post(path, data={"decision": "akkoord"}).status_code == 303
+    client.post("/logout")
+    sign_in(client, family.user("moeder"))
+    missing = client.post(path, data={"decision": "niet_akkoord", "remark": ""})
+    assert missing.status_code == 422
+    assert "waarom je het niet eens bent" in missing.text
+    assert client.post(path, data={"decision": "niet_akkoord", "remark": "Te snel"}).status_code == 303
+    approvals = {
+        a["name"]: (a["decision"], a["remark"])
+        for a in client.get(f"/api/cases/{family.case.id}/versions").json()["versions"][0]["approvals"]
+    }
+    assert approvals[family.user("jongere").name] == ("akkoord", "")
+    assert approvals[family.user("moeder").name] == ("niet_akkoord", "Te snel")
+    assert approvals[family.user("vader").name] == (None, "")
+
+
+def test_compare_names_what_changed_and_who_changed_it(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, plan, _add_goal("Naar school gaan"), family.user("jongere").id)
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Voor")
+
+    def rewrite(doc: Doc) -> None:
+        goal = doc.get("doelen", type=Array)[0]
+        goal["doel"].insert(0, "Elke dag ")
+        goal["acties"].append(Map({"id": "a1", "wat": Text("Wekker zetten"), "status": "te_doen"}))
+    edit(db, plan, rewrite, family.user("moeder").id)
+    edit(db, plan, _add_goal("Voetballen", "g2"), family.user("moeder").id)
+    _adopt(client, family, "Na")
+    page = client.get(f"/cases/{family.case.id}/versies/vergelijk?van=1&naar=2")
+    assert page.status_code == 200
+    text = page.text
+    assert "Plan van aanpak" in text
+    assert "<del>Naar school gaan</del>" in text
+    assert "<ins>Elke dag Naar school gaan</ins>" in text
+    assert "Wekker zetten" in text and "Voetballen" in text
+    assert f"Veranderd door: {family.user('moeder').name}" in text
+    assert family.user("jongere").name not in text.split("Veranderd door:")[1].split("</p>")[0]
+
+
+def test_restore_writes_the_old_content_as_a_new_change(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, plan, _add_goal("Naar school gaan"), None)
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Goed plan")
+    edit(db, plan, lambda doc: doc.get("doelen", type=Array).__delitem__(0), None)
+    assert _goal_texts(db, plan) == []
+    response = client.post(f"/cases/{family.case.id}/versies/1/herstellen")
+    assert response.status_code == 303
+    assert _goal_texts(db, plan) == ["Naar school gaan"]
+    # history is kept: version 1 still verifies and a new version can follow
+    assert versions.verify_chain(db, case_id=family.case.id).ok
+
+
+def test_only_the_aanspreekpunt_restores(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Een")
+    client.post("/logout")
+    sign_in(client, family.user("jongere"))
+    assert client.post(f"/cases/{family.case.id}/versies/1/herstellen").status_code == 403

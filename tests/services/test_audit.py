@@ -1,0 +1,91 @@
+"""The access log is a hash chain: a changed or deleted entry is found."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.services import audit
+from tests.conftest import Family
+
+
+def _log_three(db: Session, family: Family) -> None:
+    for who in ("jongere", "moeder", "specialist"):
+        audit.record(
+            db, case_id=family.case.id, user=family.user(who), action=audit.Action.case_viewed
+        )
+
+
+def test_entries_are_numbered_and_chained_per_case(db: Session, family: Family) -> None:
+    _log_three(db, family)
+    rows = list(reversed(audit.entries(db, case_id=family.case.id)))
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[0].prev_hash == audit.GENESIS_HASH
+    assert rows[1].prev_hash == rows[0].entry_hash and rows[2].prev_hash == rows[1].entry_hash
+    assert [r.actor_name for r in rows] == ["Jongere", "Moeder", "Specialist"]
+    assert [r.actor_role for r in rows] == ["jongere", "ouder", "specialist"]
+    assert audit.verify_chain(db, case_id=family.case.id).ok
+
+
+def test_changing_one_entry_breaks_the_chain(db: Session, family: Family) -> None:
+    _log_three(db, family)
+    db.execute(
+        text("UPDATE audit_entries SET actor_name = 'Niemand' WHERE case_id = :c AND seq = 2"),
+        {"c": family.case.id},
+    )
+    db.commit()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok
+    assert check.broken_at_seq == 2
+    assert check.problem == "Een regel in het logboek is veranderd."
+
+
+def test_recomputing_the_hash_of_a_changed_entry_still_breaks_the_chain(
+    db: Session, family: Family
+) -> None:
+    _log_three(db, family)
+    entry = sorted(audit.entries(db, case_id=family.case.id), key=lambda e: e.seq)[0]
+    entry.detail = "verzonnen"
+    entry.entry_hash = audit.entry_hash(entry.prev_hash, entry)
+    db.add(entry)
+    db.commit()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok and check.broken_at_seq == 2
+
+
+def test_deleting_one_entry_breaks_the_chain(db: Session, family: Family) -> None:
+    _log_three(db, family)
+    db.execute(
+        text("DELETE FROM audit_entries WHERE case_id = :c AND seq = 2"), {"c": family.case.id}
+    )
+    db.commit()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok
+    assert check.problem == "Er ontbreekt een regel in het logboek."
+
+
+def test_deleting_the_newest_entry_is_found_against_a_kept_head(
+    db: Session, family: Family
+) -> None:
+    _log_three(db, family)
+    kept = audit.head(db, case_id=family.case.id)
+    db.execute(
+        text("DELETE FROM audit_entries WHERE case_id = :c AND seq = 3"), {"c": family.case.id}
+    )
+    db.commit()
+    assert audit.head(db, case_id=family.case.id) != kept
+
+
+def test_each_case_has_its_own_chain(db: Session, family: Family) -> None:
+    from app.services import cases
+
+    other = cases.create_case(
+        db, actor=family.user("aanspreekpunt"), label="Ander gezin", youth_birth_date="2012-03-03"
+    )
+    _log_three(db, family)
+    audit.record(
+        db, case_id=other.id, user=family.user("aanspreekpunt"), action=audit.Action.case_viewed
+    )
+    assert [e.seq for e in audit.entries(db, case_id=other.id)] == [1]
+    assert audit.verify_chain(db, case_id=other.id).ok
+    assert audit.verify_chain(db, case_id=family.case.id).checked == 3
