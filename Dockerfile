@@ -4,9 +4,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     EENPLAN_ENVIRONMENT=production \
     EENPLAN_DATABASE_URL=sqlite:////data/eenplan.db
 
-# WeasyPrint/Chromium-free: PDF rendering libraries are added here when printing needs them.
+# Pango and fonts: WeasyPrint renders the PDF of the plan on the server.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl \
+    && apt-get install -y --no-install-recommends curl libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 eenplan \
     && mkdir /data && chown eenplan /data

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint node-deps bundle chromium system-deps clean
+.PHONY: install run test lint node-deps bundle system-deps pdf-deps clean
 
 install: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install
+run: install pdf-deps
 	$(BIN)/eenplan migrate
 	$(BIN)/eenplan demo --if-empty
 	$(BIN)/eenplan serve --host $(HOST) --port $(PORT)
@@ -31,7 +31,15 @@ lint: install
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/mypy app
 
-system-deps:
+# Pango for WeasyPrint (the PDF of the plan); `make run` needs only this.
+pdf-deps:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0'; then \
+		echo "Installing Pango and fonts for PDF printing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
+
+system-deps: pdf-deps
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \

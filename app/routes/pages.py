@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.deps import AccessBusDep, CurrentUser, OptionalUser, SessionDep, SettingsDep
 from app.models import Role
 from app.security import SESSION_COOKIE
-from app.services import accounts, cases, documents, participants
+from app.services import accounts, cases, documents, participants, versions
 from app.services.errors import InvalidInput, ServiceError, TooManyAttempts
 from app.settings import Settings
 from app.templating import render
@@ -194,6 +194,7 @@ def case_overview(
             "titles": SECTION_TITLES,
             "is_aanspreekpunt": is_aanspreekpunt,
             "invitations": invitations,
+            "latest_version": versions.latest_version(session, case_id=case_id),
         },
     )
 
