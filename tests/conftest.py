@@ -183,3 +183,9 @@ def sign_in(client: TestClient, user: User) -> TestClient:
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 303, response.text
     return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread, which would break tests that start their own loop with ``asyncio.run``."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
