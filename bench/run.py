@@ -88,6 +88,7 @@ class EditLog:
     received: dict[int, int] = field(default_factory=dict)
     measured: set[int] = field(default_factory=set)
     latencies_ms: list[float] = field(default_factory=list)
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (send time, latency)
     next_eid: int = 1
 
     def new_edit(self, sender: int, doc: str, peers: int, measured: bool) -> int:
@@ -198,7 +199,9 @@ class Client:
             self.seen.add(eid)
             log.received[eid] += 1
             if eid in log.measured:
-                log.latencies_ms.append((now - log.t_send[eid]) * 1000)
+                sent = log.t_send[eid]
+                log.latencies_ms.append((now - sent) * 1000)
+                log.timeline.append((sent, (now - sent) * 1000))
 
     async def edit(self, eid: int) -> None:
         assert self.ws is not None
@@ -323,6 +326,8 @@ class RunResult:
     max_ms: float
     samples: int
     server_cpu_pct: float
+    server_main_thread_pct: float
+    server_busiest_other_thread_pct: float
     server_rss_start_mb: float
     server_rss_end_mb: float
     server_rss_peak_mb: float
@@ -406,6 +411,7 @@ async def run_load(
         sampler = asyncio.create_task(sample_rss())
         await asyncio.gather(*tasks)
         server_cpu = cpu.percent()
+        main_thread, other_thread = cpu.by_thread()
         client_cpu = (
             100.0
             * (cpu_ticks(os.getpid()) - client_t0)
@@ -448,6 +454,8 @@ async def run_load(
         max_ms=max(lat) if lat else float("nan"),
         samples=len(lat),
         server_cpu_pct=server_cpu,
+        server_main_thread_pct=main_thread,
+        server_busiest_other_thread_pct=other_thread,
         server_rss_start_mb=rss_start / MB,
         server_rss_end_mb=rss_end / MB,
         server_rss_peak_mb=max(rss_samples, default=rss_end) / MB,
@@ -535,7 +543,7 @@ def report(runs: list[RunResult], memory: list[MemoryResult]) -> str:
         lines.append(f"\n**Load {load.key}: {load.title}** ({rows[0].connections} connections)\n")
         lines.append(
             "| server | p50 ms | p90 ms | p99 ms | max ms | edits sent | deliveries missing | "
-            "stored after kill -9 | seen by a peer, not stored | server CPU % | "
+            "stored after kill -9 | seen by a peer, not stored | server CPU % (main thread) | "
             "server RSS MB (start → end) | client CPU % |"
         )
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -544,7 +552,8 @@ def report(runs: list[RunResult], memory: list[MemoryResult]) -> str:
                 f"| {r.server} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | {r.p99_ms:.2f} | "
                 f"{r.max_ms:.1f} | {r.edits_sent} | {r.deliveries_missing} | "
                 f"{r.stored_after_kill} / {r.edits_sent} | {r.seen_but_not_stored} | "
-                f"{r.server_cpu_pct:.0f} | {r.server_rss_start_mb:.0f} → "
+                f"{r.server_cpu_pct:.0f} ({r.server_main_thread_pct:.0f}) | "
+                f"{r.server_rss_start_mb:.0f} → "
                 f"{r.server_rss_end_mb:.0f} | {r.client_cpu_pct:.0f} |"
             )
     if memory:

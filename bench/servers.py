@@ -38,6 +38,19 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def thread_ticks(pid: int) -> dict[int, int]:
+    """utime + stime per thread of a process, in clock ticks."""
+    out: dict[int, int] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        out[int(tid)] = int(fields[11]) + int(fields[12])
+    return out
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * PAGE
@@ -54,15 +67,26 @@ class CpuMeter:
     pid: int
     t0: float = field(default=0.0)
     ticks0: int = field(default=0)
+    threads0: dict[int, int] = field(default_factory=dict)
 
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self.ticks0 = cpu_ticks(self.pid)
+        self.threads0 = thread_ticks(self.pid)
 
     def percent(self) -> float:
         wall = time.perf_counter() - self.t0
         used = (cpu_ticks(self.pid) - self.ticks0) / CLK_TCK
         return 100.0 * used / wall if wall > 0 else 0.0
+
+    def by_thread(self) -> tuple[float, float]:
+        """(% of the main thread, % of the busiest other thread) since start()."""
+        wall = time.perf_counter() - self.t0
+        now = thread_ticks(self.pid)
+        used = {tid: (t - self.threads0.get(tid, 0)) / CLK_TCK for tid, t in now.items()}
+        main = used.pop(self.pid, 0.0)
+        other = max(used.values(), default=0.0)
+        return 100.0 * main / wall, 100.0 * other / wall
 
 
 class ServerProcess:

@@ -101,7 +101,7 @@ class Room:
                 reply = create_sync_step2_message(self.doc.get_update(state_vector))
                 self._send_when_durable(conn, reply)
             case SyncStep2(update) | SyncUpdate(update):
-                if False:
+                if not conn.can_edit:
                     log.debug("dropped a write from view-only user %s", conn.identity.user_id)
                     return
                 await self._apply_from(conn, update)

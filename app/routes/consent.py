@@ -179,15 +179,13 @@ def _history_lines(session: Session, *, case_id: str, viewer: Participant) -> li
 
 
 def _datum(day: date) -> str:
-    from app.templating import MONTHS
-
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return audit.dutch_date(day)
 
 
 def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -> dict[str, Any]:
     mine = cases.case_for(session, user=user, case_id=case_id)
     participant = mine.participant
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for code, info in consent.AUDIENCES.items():
         state = consent.consent_state(session, case_id, code)
         blocks.append(
@@ -516,6 +514,7 @@ def log_page(
                 else r.detail
             ),
             "without_consent": r.action == audit.Action.access_without_consent,
+            "at": audit.local_time(r.occurred_at),
         }
         for r in rows
     ]
@@ -549,11 +548,11 @@ def _family_groups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     index: dict[tuple[Any, ...], dict[str, Any]] = {}
     for line in lines:
         entry = line["entry"]
-        key = (entry.occurred_at.date(), entry.actor_name, entry.action, entry.subject)
+        key = (line["at"].date(), entry.actor_name, entry.action, entry.subject)
         if entry.action in audit.VIEW_ACTIONS and key in index:
             index[key]["count"] += 1
             continue
-        group = {**line, "count": 1, "day": entry.occurred_at.date()}
+        group = {**line, "count": 1, "day": line["at"].date()}
         groups.append(group)
         if entry.action in audit.VIEW_ACTIONS:
             index[key] = group

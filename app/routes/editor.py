@@ -36,10 +36,15 @@ def document_page(
     owner = next(
         (m for m in members if m.participant.id == access.document.owner_participant_id), None
     )
-    title = section_title(section, owner_name=owner.user.name if owner else None)
+    owner_name = owner.user.name if owner else "een deelnemer"
+    title = section_title(section, owner_name=owner_name)
+    schema = section_schema(section)
+    intro = schema["intro"]
     is_own_story = owner is not None and owner.participant.id == access.participant.id
     if is_own_story:
         title = "Mijn verhaal"
+    elif "intro_others" in schema:
+        intro = schema["intro_others"].replace("{naam}", owner_name)
     config = editor_config(session, user=user, access=access, members=members)
     return render(
         request,
@@ -48,7 +53,7 @@ def document_page(
             "user": user,
             "case": case,
             "title": title,
-            "intro": section_schema(section)["intro"],
+            "intro": intro,
             "access": access.access,
             "section": section,
             "is_own_story": is_own_story,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -272,48 +273,42 @@ def consent_state(
     return ConsentState(case_id, audience, on, band, requirements, legal)
 
 
+def _legal_rows(session: Session, *, case_id: str, audience: str) -> list[Consent]:
+    return list(
+        session.exec(
+            select(Consent)
+            .where(
+                Consent.case_id == case_id,
+                Consent.audience == audience,
+                Consent.kind == Kind.legal_ground,
+            )
+            .order_by(col(Consent.id))
+        ).all()
+    )
+
+
+def _newest_version(record: Consent, rows: Sequence[Consent]) -> Consent:
+    """Follow ``previous_id`` links forward from ``record`` to the newest version of its line."""
+    successor = {r.previous_id: r for r in rows if r.previous_id is not None}
+    newest = record
+    while newest.id in successor:
+        newest = successor[newest.id]
+    return newest
+
+
 def _legal_latest(session: Session, *, case_id: str, audience: str) -> list[Consent]:
-    rows = session.exec(
-        select(Consent)
-        .where(
-            Consent.case_id == case_id,
-            Consent.audience == audience,
-            Consent.kind == Kind.legal_ground,
-        )
-        .order_by(col(Consent.id))
-    ).all()
-    heads: dict[int, Consent] = {}
-    for row in rows:
-        root = row.id if row.previous_id is None else _root_of(row, rows)
-        heads[root or 0] = row
-    return list(heads.values())
-
-
-def _root_of(row: Consent, rows: list[Consent] | tuple[Consent, ...]) -> int | None:
-    by_id = {r.id: r for r in rows}
-    current = row
-    while current.previous_id is not None and current.previous_id in by_id:
-        current = by_id[current.previous_id]
-    return current.id
+    rows = _legal_rows(session, case_id=case_id, audience=audience)
+    return [_newest_version(r, rows) for r in rows if r.previous_id is None]
 
 
 def legal_ground_in_force(session: Session, *, consent_id: int, on: date | None = None) -> bool:
     """Is the newest version of this legal-ground line still given and not expired?"""
     on = on or today()
     record = session.get(Consent, consent_id)
-    if record is None:
+    if record is None or record.kind != Kind.legal_ground:
         return False
-    rows = session.exec(
-        select(Consent)
-        .where(
-            Consent.case_id == record.case_id,
-            Consent.audience == record.audience,
-            Consent.kind == Kind.legal_ground,
-        )
-        .order_by(col(Consent.id))
-    ).all()
-    root = _root_of(record, rows)
-    newest = [r for r in rows if _root_of(r, rows) == root][-1]
+    rows = _legal_rows(session, case_id=record.case_id, audience=record.audience)
+    newest = _newest_version(record, rows)
     return newest.status == GIVEN and (newest.valid_until is None or newest.valid_until >= on)
 
 
@@ -578,13 +573,8 @@ def end_legal_ground(
     record = session.get(Consent, consent_id)
     if record is None or record.kind != Kind.legal_ground:
         return None
-    rows = session.exec(
-        select(Consent)
-        .where(Consent.case_id == record.case_id, Consent.kind == Kind.legal_ground)
-        .order_by(col(Consent.id))
-    ).all()
-    root = _root_of(record, rows)
-    newest = [r for r in rows if _root_of(r, rows) == root][-1]
+    rows = _legal_rows(session, case_id=record.case_id, audience=record.audience)
+    newest = _newest_version(record, rows)
     if newest.status != GIVEN:
         return None
     now = utcnow()

@@ -137,7 +137,7 @@ def create_share(
         action=audit.Action.share_created,
         subject=f"share:{share.id}",
         ground=ground,
-        detail=f"Link voor {label}, geldig tot {expires_at.date().isoformat()}",
+        detail=f"Link voor {label}, geldig tot {audit.dutch_date(expires_at.date())}",
     )
     session.commit()
     if bus is not None:
@@ -301,7 +301,7 @@ def load_doc(session: Session, *, document_id: str) -> Doc:
         .where(DocumentUpdate.document_id == document_id, col(DocumentUpdate.id) > upto)
         .order_by(col(DocumentUpdate.id))
     ).all()
-    doc = Doc(skip_gc=True)
+    doc: Doc[Any] = Doc(skip_gc=True)
     for update in [*([snapshot.state] if snapshot else []), *updates]:
         try:
             doc.apply_update(update)

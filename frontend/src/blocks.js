@@ -14,12 +14,12 @@ const textBlock = (ctx, block) => {
   const area = h('textarea', { id, rows: 4, 'aria-describedby': hintId })
   area.readOnly = !ctx.editable
   const binding = new TextBinding(area, { get: () => ctx.doc.getText(block.key) })
-  const el = h('section', { class: 'card block', dataset: { path: block.key, field: block.key } },
-    h('h2', {}, h('label', { for: id }, block.label)),
-    block.hint ? h('p', { class: 'hint', id: hintId }, block.hint) : null,
-    area,
-    h('div', { class: 'presence-here', 'aria-hidden': 'true' }))
-  el.classList.add('field')
+  const el = h('section', { class: 'card block' },
+    h('div', { class: 'field field-text', dataset: { path: block.key, field: block.key } },
+      h('h2', {}, h('label', { for: id }, block.label)),
+      block.hint ? h('p', { class: 'hint', id: hintId }, block.hint) : null,
+      area,
+      h('div', { class: 'presence-here', 'aria-hidden': 'true' })))
   return { el, destroy: () => binding.destroy() }
 }
 

@@ -217,3 +217,36 @@ def test_my_answer_to_herken_ik_mij_hierin_is_stored_under_my_name(live_server, 
     wait_saved(page)
     answers = read_document("analyse", live_server.stored_doc(doc_id))["herkenning"]
     assert list(answers.values()) == [{"antwoord": "deels", "toelichting": "Niet alles klopt."}]
+
+
+def test_plan_allows_five_active_goals_and_links_hypotheses_of_the_analysis(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
+    page = open_as("aanspreekpunt")
+    page.goto(live_server.doc_url("aanspreekpunt", "analyse"))
+    wait_saved(page)
+    page.get_by_role("button", name="Samenhang toevoegen").click()
+    page.keyboard.type("Door de ruzies slaapt Sanne slecht")
+    wait_saved(page)
+
+    page.goto(live_server.doc_url("aanspreekpunt", "plan"))
+    wait_saved(page)
+    add = page.get_by_role("button", name="Doel toevoegen")
+    for n in range(6):
+        add.click()
+        page.keyboard.type(f"Doel nummer {n + 1}")
+    page.get_by_text("Jullie werken al aan 5 doelen").wait_for()
+    sixth = page.locator(".item").nth(5)
+    status = sixth.get_by_label("Hoe staat het ervoor?")
+    assert status.input_value() == "wacht"
+    assert status.locator("option[value=actief]").is_disabled()
+    link = sixth.get_by_label("Samenhang 1: Door de ruzies slaapt Sanne slecht")
+    link.check()
+    wait_saved(page)
+    doc_id = live_server.docs["aanspreekpunt"]["plan"]
+    goals = read_document("plan", live_server.stored_doc(doc_id))["doelen"]
+    assert [g["status"] for g in goals] == ["actief"] * 5 + ["wacht"]
+    analysis = read_document(
+        "analyse", live_server.stored_doc(live_server.docs["aanspreekpunt"]["analyse"])
+    )
+    assert goals[5]["hypothesen"] == [analysis["hypothesen"][0]["id"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from pycrdt import Doc, Text
@@ -60,6 +61,11 @@ class HeldStore:
         self.release()
 
 
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    """Run a scenario; a bounded wait turns a hang (a test that failed) into a failure."""
+    asyncio.run(asyncio.wait_for(scenario, timeout=10))
+
+
 def make_conn(user_id: int = 1, access: Access = "edit") -> Connection:
     identity = Identity(user_id, f"Persoon {user_id}", "jongere", user_id, "case")
     return Connection(websocket=None, doc_id="doc", identity=identity, access=access)  # type: ignore[arg-type]
@@ -102,7 +108,7 @@ def test_an_update_is_relayed_only_after_it_is_stored() -> None:
         assert sent(reader) == [SyncUpdate(store.stored[0])]
         assert sent(writer) == []  # no echo to the author
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_sync_answer_waits_for_pending_writes() -> None:
@@ -126,7 +132,7 @@ def test_a_sync_answer_waits_for_pending_writes() -> None:
         check.apply_update(answers[0].update)
         assert str(check.get("text", type=Text)) == "geheim nog niet veilig"
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_the_store_gets_what_the_doc_committed_not_the_bytes_received() -> None:
@@ -157,7 +163,7 @@ def test_the_store_gets_what_the_doc_committed_not_the_bytes_received() -> None:
             replay.apply_update(update)
         assert str(replay.get("text", type=Text)) == "al bekend, nieuw"
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_view_only_connection_neither_changes_nor_stores_the_document() -> None:
@@ -174,7 +180,7 @@ def test_a_view_only_connection_neither_changes_nor_stores_the_document() -> Non
         assert sent(editor) == []
         assert str(room.doc.get("text", type=Text)) == ""
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_rights_are_per_connection_not_per_room() -> None:
@@ -190,7 +196,7 @@ def test_rights_are_per_connection_not_per_room() -> None:
         await task
         assert len(store.stored) == 1
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def make_server(store: HeldStore) -> RoomServer:
@@ -218,7 +224,7 @@ def test_two_connections_opening_a_new_room_at_once_load_it_once() -> None:
         server._release(second)
         await server.stop()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_room_is_unloaded_only_after_its_pending_write_is_stored() -> None:
@@ -246,7 +252,7 @@ def test_a_room_is_unloaded_only_after_its_pending_write_is_stored() -> None:
         server._release(reopened)
         await server.stop()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_server_update_is_stored_before_live_connections_see_it() -> None:
@@ -275,7 +281,7 @@ def test_a_server_update_is_stored_before_live_connections_see_it() -> None:
         server._release(room)
         await server.stop()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_create_update_message_roundtrips_through_the_parser() -> None:

@@ -86,3 +86,12 @@ def test_cross_site_consent_and_share_changes_are_refused(
         assert "niet van een pagina van eenplan" in response.text, (method, path)
     client.headers["Origin"] = ORIGIN
     assert audit.entries(db, case_id=family.case.id) == []
+
+
+def test_opening_the_case_overview_is_logged(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    sign_in(client, family.user("specialist"))
+    assert client.get(f"/cases/{family.case.id}").status_code == 200
+    logged = [(e.action, e.actor_name) for e in audit.entries(db, case_id=family.case.id)]
+    assert logged == [("case_viewed", "Specialist")]

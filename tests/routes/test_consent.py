@@ -16,7 +16,9 @@ def _decide(client: TestClient, family: Family, decision: str, audience: str = "
     )
 
 
-def test_giving_consent_answers_201_with_the_new_version(client: TestClient, family: Family) -> None:
+def test_giving_consent_answers_201_with_the_new_version(
+    client: TestClient, family: Family
+) -> None:
     sign_in(client, family.user("jongere"))
     response = _decide(client, family, "given")
     assert response.status_code == 201

@@ -265,7 +265,8 @@ def test_every_share_event_is_logged(client: TestClient, consented: Family, db: 
     client.get(created["url"])
     client.get(created["url"])
     client.delete(f"/api/shares/{created['share_id']}")
-    actions = [e.action for e in sorted(audit.entries(db, case_id=consented.case.id), key=lambda e: e.seq)]
+    logged = sorted(audit.entries(db, case_id=consented.case.id), key=lambda e: e.seq)
+    actions = [e.action for e in logged]
     assert actions == [
         "consent_given", "consent_given", "share_created", "share_viewed", "share_viewed",
         "share_revoked",

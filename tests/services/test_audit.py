@@ -89,3 +89,25 @@ def test_each_case_has_its_own_chain(db: Session, family: Family) -> None:
     assert [e.seq for e in audit.entries(db, case_id=other.id)] == [1]
     assert audit.verify_chain(db, case_id=other.id).ok
     assert audit.verify_chain(db, case_id=family.case.id).checked == 3
+
+
+def test_concurrent_writers_never_fork_the_chain(db: Session, family: Family, settings) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.db import make_engine
+
+    engine = make_engine(settings.database_url)
+
+    def write(who: str) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            for _ in range(10):
+                audit.record(
+                    session, case_id=family.case.id, user=family.user(who),
+                    action=audit.Action.case_viewed,
+                )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, ["jongere", "moeder", "vader", "specialist"]))
+    engine.dispose()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert check.ok and check.checked == 40
