@@ -38,9 +38,10 @@ POSTGRES_URL = os.environ.get("EENPLAN_TEST_POSTGRES_URL")
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """Argon2 with tiny costs in tests: same code path, a hundred times faster."""
-    import app.security as security
     from pwdlib import PasswordHash
     from pwdlib.hashers.argon2 import Argon2Hasher
+
+    import app.security as security
 
     original = security._password_hash
     security._password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024),))

@@ -13,7 +13,9 @@ from app.models import Document, DocumentUpdate, Section
 
 
 def document_id(db: Session, case_id: str, section: str, owner: int | None = None) -> str:
-    query = select(Document).where(Document.case_id == case_id, Document.section == Section(section))
+    query = select(Document).where(
+        Document.case_id == case_id, Document.section == Section(section)
+    )
     if owner is not None:
         query = query.where(Document.owner_participant_id == owner)
     return db.exec(query).one().id
@@ -21,7 +23,9 @@ def document_id(db: Session, case_id: str, section: str, owner: int | None = Non
 
 def stored_doc(db: Session, doc_id: str) -> Doc:
     rows = db.exec(
-        select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id).order_by(DocumentUpdate.id)
+        select(DocumentUpdate)
+        .where(DocumentUpdate.document_id == doc_id)
+        .order_by(DocumentUpdate.id)
     ).all()
     return merge_into_doc(row.update for row in rows)
 
@@ -32,7 +36,9 @@ def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int
     before = doc.get_state()
     with doc.transaction():
         change(doc)
-    db.add(DocumentUpdate(document_id=doc_id, update=doc.get_update(before), author_user_id=author_id))
+    db.add(
+        DocumentUpdate(document_id=doc_id, update=doc.get_update(before), author_user_id=author_id)
+    )
     db.commit()
 
 

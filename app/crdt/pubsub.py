@@ -119,6 +119,7 @@ class RedisPubSub:
         self._outbox: asyncio.Queue[Event | None] = asyncio.Queue(MAX_PENDING)
         self._tasks: list[asyncio.Task[None]] = []
         self._client: object | None = None
+        self._subscription: object | None = None
 
     async def start(self, handler: EventHandler) -> None:
         import redis.asyncio as redis
@@ -126,6 +127,7 @@ class RedisPubSub:
         client = redis.Redis.from_url(self.url)
         self._client = client
         pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._subscription = pubsub
         # Subscribed before start() returns: nothing published after this point is missed.
         await pubsub.subscribe(self.channel)
         self._tasks = [
@@ -183,6 +185,8 @@ class RedisPubSub:
         send.cancel()
         await asyncio.gather(listen, send, return_exceptions=True)
         self._tasks = []
+        if self._subscription is not None:
+            await self._subscription.aclose()  # type: ignore[attr-defined]
         if self._client is not None:
             await self._client.aclose()  # type: ignore[attr-defined]
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 
@@ -64,7 +65,7 @@ class Room:
         self.store = store
         self.publish = publish
         # skip_gc keeps deleted content, which version history and snapshots need.
-        self.doc = Doc(skip_gc=True)
+        self.doc: Doc[Any] = Doc(skip_gc=True)
         if state and state != EMPTY_UPDATE:
             self.doc.apply_update(state)
         self.connections: set[Connection] = set()
@@ -158,7 +159,7 @@ class Room:
 
     def _apply(self, update: bytes) -> tuple[list[bytes], BaseException | None]:
         """Apply bytes to the Doc; return what it committed (possibly a part, on an error)."""
-        if update == EMPTY_UPDATE:
+        if not update or update == EMPTY_UPDATE:
             return [], None
         captured: list[bytes] = []
         self._capture = captured

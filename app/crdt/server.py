@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from sqlalchemy.engine import Engine
@@ -95,7 +97,7 @@ class RoomServer:
         )
         self._loading: dict[str, list[bytes]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: list[object] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._access_epoch = 0
         self._stopping = False
@@ -116,7 +118,7 @@ class RoomServer:
         """Close every connection (1001), store what is pending, stop the writer and pub/sub."""
         self._stopping = True
         for unsubscribe in self._unsubscribe:
-            unsubscribe()  # type: ignore[operator]
+            unsubscribe()
         self._unsubscribe = []
         for room in list(self.rooms.values()):
             for conn in list(room.connections):
@@ -387,8 +389,8 @@ class RoomServer:
         else:
             room.apply_remote_awareness(event.payload)
 
-    def _spawn(self, coro: object) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -19,12 +19,13 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 from pycrdt import Doc
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from app.models import Document, DocumentSnapshot, DocumentUpdate, utcnow
 
@@ -57,13 +58,13 @@ class DocumentStore(Protocol):
     async def close(self) -> None: ...
 
 
-def merge_into_doc(updates: Iterable[bytes]) -> Doc:
+def merge_into_doc(updates: Iterable[bytes]) -> Doc[Any]:
     """Apply stored updates to a fresh Doc that keeps deleted content (for version history).
 
     A row that no longer applies is logged and skipped: one bad row must not make the whole
     document unreadable.
     """
-    doc = Doc(skip_gc=True)
+    doc: Doc[Any] = Doc(skip_gc=True)
     for update in updates:
         try:
             doc.apply_update(update)
@@ -135,16 +136,16 @@ class SqlDocumentStore:
     def _load_sync(self, doc_id: str) -> LoadedDocument:
         with self.engine.connect() as conn:
             snapshot = conn.execute(
-                select(DocumentSnapshot.state, DocumentSnapshot.upto_update_id)
-                .where(DocumentSnapshot.document_id == doc_id)
-                .order_by(DocumentSnapshot.upto_update_id.desc())  # type: ignore[attr-defined]
+                select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
+                .where(col(DocumentSnapshot.document_id) == doc_id)
+                .order_by(col(DocumentSnapshot.upto_update_id).desc())
                 .limit(1)
             ).first()
             upto = snapshot.upto_update_id if snapshot else 0
             tail = conn.execute(
-                select(DocumentUpdate.update)
-                .where(DocumentUpdate.document_id == doc_id, DocumentUpdate.id > upto)  # type: ignore[operator]
-                .order_by(DocumentUpdate.id)  # type: ignore[arg-type]
+                select(col(DocumentUpdate.update))
+                .where(col(DocumentUpdate.document_id) == doc_id, col(DocumentUpdate.id) > upto)
+                .order_by(col(DocumentUpdate.id))
             ).scalars().all()
         updates = ([snapshot.state] if snapshot else []) + list(tail)
         with self._lock:
@@ -236,16 +237,16 @@ class SqlDocumentStore:
             # uncommitted update below the highest id we read.
             _lock_documents(conn, {doc_id})
             snapshot = conn.execute(
-                select(DocumentSnapshot.state, DocumentSnapshot.upto_update_id)
-                .where(DocumentSnapshot.document_id == doc_id)
-                .order_by(DocumentSnapshot.upto_update_id.desc())  # type: ignore[attr-defined]
+                select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
+                .where(col(DocumentSnapshot.document_id) == doc_id)
+                .order_by(col(DocumentSnapshot.upto_update_id).desc())
                 .limit(1)
             ).first()
             upto = snapshot.upto_update_id if snapshot else 0
             rows = conn.execute(
-                select(DocumentUpdate.id, DocumentUpdate.update)
-                .where(DocumentUpdate.document_id == doc_id, DocumentUpdate.id > upto)  # type: ignore[operator]
-                .order_by(DocumentUpdate.id)  # type: ignore[arg-type]
+                select(col(DocumentUpdate.id), col(DocumentUpdate.update))
+                .where(col(DocumentUpdate.document_id) == doc_id, col(DocumentUpdate.id) > upto)
+                .order_by(col(DocumentUpdate.id))
             ).all()
             if rows:
                 updates = ([snapshot.state] if snapshot else []) + [r.update for r in rows]
@@ -265,9 +266,9 @@ def _lock_documents(conn: Connection, doc_ids: set[str]) -> None:
     """Serialise appends and compaction per document across nodes (a no-op on SQLite, where
     writes are serialised anyway). Sorted, so two batches never wait on each other in a ring."""
     conn.execute(
-        select(Document.id)
-        .where(Document.id.in_(sorted(doc_ids)))  # type: ignore[attr-defined]
-        .order_by(Document.id)
+        select(col(Document.id))
+        .where(col(Document.id).in_(sorted(doc_ids)))
+        .order_by(col(Document.id))
         .with_for_update()
     ).all()
 

@@ -430,8 +430,8 @@ def create_share_form(
 def revoke_share_form(
     session: SessionDep, bus: AccessBusDep, user: CurrentUser, case_id: str, share_id: str
 ) -> Response:
-    share = shares.revoke_share(session, actor=user, share_id=share_id, bus=bus)
-    return RedirectResponse(f"/cases/{share.case_id}/delen?gestopt=1", status_code=303)
+    shares.revoke_share(session, actor=user, share_id=share_id, case_id=case_id, bus=bus)
+    return RedirectResponse(f"/cases/{case_id}/delen?gestopt=1", status_code=303)
 
 
 # --- the shared page (no sign-in) ----------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.crdt.schema import load_schema, section_schema, section_title
 from app.deps import CurrentUser, SessionDep
 from app.models import Case, Section, User
-from app.services import documents, participants
+from app.services import audit, documents, participants
 from app.services.errors import NotFound
 from app.templating import render
 
@@ -46,6 +46,14 @@ def document_page(
     elif "intro_others" in schema:
         intro = schema["intro_others"].replace("{naam}", owner_name)
     config = editor_config(session, user=user, access=access, members=members)
+    audit.record(
+        session,
+        case_id=case_id,
+        user=user,
+        action=audit.Action.document_opened,
+        subject=f"document:{section}:{doc_id}",
+        detail=title,
+    )
     return render(
         request,
         "pages/document.html",

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.deps import AccessBusDep, CurrentUser, OptionalUser, SessionDep, SettingsDep
 from app.models import Role
 from app.security import SESSION_COOKIE
-from app.services import accounts, cases, documents, participants, versions
+from app.services import accounts, audit, cases, documents, participants, versions
 from app.services.errors import InvalidInput, ServiceError, TooManyAttempts
 from app.settings import Settings
 from app.templating import render
@@ -171,6 +171,7 @@ def case_overview(
     request: Request, session: SessionDep, user: CurrentUser, case_id: str
 ) -> Response:
     mine = cases.case_for(session, user=user, case_id=case_id)
+    audit.record(session, case_id=case_id, user=user, action=audit.Action.case_viewed)
     members = participants.active_members(session, case_id=case_id)
     docs = documents.documents_for_user(session, user=user, case_id=case_id)
     names = {m.participant.id: m.user.name for m in members}

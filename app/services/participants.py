@@ -317,7 +317,7 @@ def change_participant(
     bus: AccessBus,
 ) -> Participant:
     """Change someone's role, gezag or veiligheid access; open editors follow at once."""
-    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
     parsed_role = _parse_role(role)
     if parsed_role is None:
@@ -346,6 +346,16 @@ def change_participant(
     participant.gezag = gezag and parsed_role == Role.ouder
     participant.safety_closed = safety_closed
     session.add(participant)
+    _log_change(
+        session,
+        me=me,
+        actor=actor,
+        participant=participant,
+        detail=(
+            f"Rol: {parsed_role}, gezag: {'ja' if participant.gezag else 'nee'}, "
+            f"veiligheid: {'dicht' if safety_closed else 'open'}"
+        ),
+    )
     session.commit()
     bus.publish(case_id)
     return participant
@@ -355,7 +365,7 @@ def remove_participant(
     session: Session, *, actor: User, case_id: str, participant_id: int, bus: AccessBus
 ) -> None:
     """End someone's participation now; their open editors close at once."""
-    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
     if (
         participant.role == Role.aanspreekpunt
@@ -366,5 +376,24 @@ def remove_participant(
         )
     participant.active_to = utcnow()
     session.add(participant)
+    _log_change(
+        session, me=me, actor=actor, participant=participant, detail="Verwijderd uit de casus"
+    )
     session.commit()
     bus.publish(case_id)
+
+
+def _log_change(
+    session: Session, *, me: Participant, actor: User, participant: Participant, detail: str
+) -> None:
+    # a local import: the audit service itself looks up participants
+    from app.services import audit
+
+    audit.add_for_participant(
+        session,
+        participant=me,
+        user=actor,
+        action=audit.Action.participant_changed,
+        subject=f"participant:{participant.id}",
+        detail=detail,
+    )

@@ -146,12 +146,17 @@ def create_share(
 
 
 def revoke_share(
-    session: Session, *, actor: User, share_id: str, bus: AccessBus | None = None
+    session: Session,
+    *,
+    actor: User,
+    share_id: str,
+    case_id: str | None = None,
+    bus: AccessBus | None = None,
 ) -> Share:
     """Stop a link at once (only the aanspreekpunt of its case); a legal ground made for it
     ends too."""
     share = session.get(Share, share_id)
-    if share is None:
+    if share is None or (case_id is not None and share.case_id != case_id):
         raise NotFound()
     me = require_aanspreekpunt(session, user=actor, case_id=share.case_id)
     if share.revoked_at is None:

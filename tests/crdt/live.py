@@ -3,6 +3,7 @@ HTTP, and a y-websocket client made of a pycrdt Doc on the ``websockets`` packag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -10,13 +11,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pycrdt import Doc, Text
+from sqlmodel import Session
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -32,7 +34,12 @@ from app.crdt.protocol import (
     create_update_message,
     parse_message,
 )
+from app.db import make_engine
+from app.models import Role, Section
 from app.security import SESSION_COOKIE
+from app.services import cases, participants
+from tests.conftest import Family, _years_ago, make_user
+from tests.crdt.conftest import doc_id_of
 
 EENPLAN = str(Path(sys.executable).parent / "eenplan")
 STARTUP_SECONDS = 60.0
@@ -83,7 +90,8 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline, "server did not start:\n" + self.log_path.read_text()
+            log = self.log_path.read_text()
+            assert time.monotonic() < deadline, "server did not start:\n" + log
             time.sleep(0.1)
 
     def kill(self) -> None:
@@ -203,3 +211,36 @@ class LiveYClient:
     def close(self) -> None:
         self.ws.close()
         self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def running(server: LiveServer) -> Iterator[LiveServer]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def family_with_document(database_url: str) -> tuple[Family, str]:
+    """An aanspreekpunt and a youth in a new case, and the id of its analyse document."""
+    engine = make_engine(database_url)
+    with Session(engine, expire_on_commit=False) as db:
+        wij = make_user(db, "Wendy WIJ")
+        case = cases.create_case(
+            db, actor=wij, label="Gezin Crash", youth_birth_date=_years_ago(15).isoformat()
+        )
+        youth = make_user(db, "Jongere")
+        place = participants.add_participant(db, case=case, user=youth, role=Role.jongere)
+        db.commit()
+        family = Family(
+            case=case,
+            people={"aanspreekpunt": wij, "jongere": youth},
+            places={
+                "aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id),
+                "jongere": place,
+            },
+        )
+        doc_id = doc_id_of(db, family, Section.analyse)
+    engine.dispose()
+    return family, doc_id

@@ -2,64 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from app.db import make_engine
 from app.migrate import upgrade_to_head
-from app.models import Section
-from tests.conftest import PASSWORD, Family, _years_ago, make_user
-from tests.crdt.conftest import doc_id_of
-from tests.crdt.live import LiveServer, LiveYClient
+from tests.conftest import PASSWORD
+from tests.crdt.live import LiveServer, LiveYClient, family_with_document, running
 
 pytestmark = pytest.mark.slow
 
 EDITS = 60
 
 
-@contextlib.contextmanager
-def running(server: LiveServer) -> Iterator[LiveServer]:
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _family(database_url: str) -> tuple[Family, str]:
-    from app.models import Role
-    from app.services import cases, participants
-
-    engine = make_engine(database_url)
-    with Session(engine, expire_on_commit=False) as db:
-        wij = make_user(db, "Wendy WIJ")
-        case = cases.create_case(
-            db, actor=wij, label="Gezin Crash", youth_birth_date=_years_ago(15).isoformat()
-        )
-        youth = make_user(db, "Jongere")
-        place = participants.add_participant(db, case=case, user=youth, role=Role.jongere)
-        db.commit()
-        family = Family(
-            case=case,
-            people={"aanspreekpunt": wij, "jongere": youth},
-            places={
-                "aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id),
-                "jongere": place,
-            },
-        )
-        doc_id = doc_id_of(db, family, Section.analyse)
-    engine.dispose()
-    return family, doc_id
-
-
 def test_every_edit_a_peer_saw_survives_kill_9(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     upgrade_to_head(database_url)
-    family, doc_id = _family(database_url)
+    family, doc_id = family_with_document(database_url)
     server = LiveServer(database_url, tmp_path / "server.log")
     with running(server):
         token_a = server.sign_in(family.user("aanspreekpunt").email, PASSWORD)

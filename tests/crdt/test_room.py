@@ -7,6 +7,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from pycrdt import Doc, Text
+from sqlmodel import Session, func, select
 
 from app.crdt.connection import Access, Connection, Identity
 from app.crdt.protocol import (
@@ -20,8 +21,12 @@ from app.crdt.pubsub import InProcessPubSub
 from app.crdt.room import Room
 from app.crdt.server import RoomConfig, RoomServer
 from app.crdt.store import LoadedDocument
+from app.db import make_engine
+from app.models import DocumentUpdate, Section
 from app.services.access_bus import AccessBus
 from app.settings import Settings
+from tests.conftest import Family
+from tests.crdt.conftest import doc_id_of
 
 
 class HeldStore:
@@ -287,3 +292,30 @@ def test_a_server_update_is_stored_before_live_connections_see_it() -> None:
 def test_create_update_message_roundtrips_through_the_parser() -> None:
     update = edit("x")
     assert parse_message(create_update_message(update)) == SyncUpdate(update)
+
+
+def test_stop_stores_pending_writes_and_closes_connections_with_1001(
+    settings: Settings, family: Family, db: Session
+) -> None:
+    doc_id = doc_id_of(db, family, Section.plan)
+    engine = make_engine(settings.database_url)
+
+    async def scenario() -> Connection:
+        server = RoomServer(engine=engine, settings=settings, access_bus=AccessBus())
+        await server.start()
+        room = await server._acquire(doc_id)
+        conn = make_conn(family.user("jongere").id or 0)
+        room.join(conn)
+        for word in ("een ", "twee ", "drie"):
+            asyncio.create_task(room.receive(conn, SyncUpdate(edit(word))))
+        await asyncio.sleep(0)
+        await server.stop()
+        return conn
+
+    conn = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    engine.dispose()
+    assert conn.close_code == 1001
+    count = db.exec(
+        select(func.count()).select_from(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)
+    ).one()
+    assert count == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pycrdt import Doc, Text
 from sqlmodel import Session, select
 
@@ -213,3 +215,40 @@ def test_a_bad_document_does_not_disturb_another(
         ws_bad.send_bytes(b"\x07")
         assert expect_close(ws_bad) in (1003, 1007)
         _room_keeps_working_for(a, b, "plan werkt")
+
+
+def _a_real_panic() -> BaseException:
+    doc = Doc()
+    text = doc.get("text", type=Text)
+    text.insert(0, "ab")
+    try:
+        del text[0:50]  # pycrdt panics (a BaseException) on this local misuse
+    except BaseException as exc:
+        return exc
+    raise AssertionError("expected a panic")
+
+
+def test_a_pycrdt_panic_is_contained_and_the_document_reloads(
+    connect: Connect, family: Family, db: Session, rooms: RoomServer, monkeypatch: Any
+) -> None:
+    panic = _a_real_panic()
+    assert not isinstance(panic, Exception)
+    doc_id = doc_id_of(db, family, Section.analyse)
+    with connect(family.user("aanspreekpunt"), doc_id) as ws_a:
+        a = YClient(ws_a).sync()
+        a.type("bewaard")
+        a.barrier()
+        broken_room = rooms.rooms[doc_id]
+        with connect(family.user("jongere"), doc_id) as ws_bad:
+            YClient(ws_bad).sync()
+
+            def explode(*_args: object) -> None:
+                raise panic
+
+            monkeypatch.setattr(broken_room, "_apply_from", explode)
+            ws_bad.send_bytes(create_update_message(b"\x00\x00"))
+            assert expect_close(ws_bad) == 1011
+        assert expect_close(ws_a) == 1012  # others reconnect to a fresh copy
+    with connect(family.user("jongere"), doc_id) as ws:
+        assert YClient(ws).sync().content() == "bewaard"
+        assert rooms.rooms[doc_id] is not broken_room

@@ -25,12 +25,27 @@ def filled(db: Session, family: Family) -> Family:
 
     def plan(doc: Doc) -> None:
         doc.get("doelen", type=Array).append(
-            Map({
-                "id": "g1", "doel": Text(PLAN_MARKER), "status": "actief", "domein": "school_werk",
-                "acties": Array([Map({"id": "a1", "wat": Text("Wekker zetten"),
-                                      "wie": str(family.places["jongere"].id),
-                                      "wanneer": Text("elke avond"), "status": "te_doen"})]),
-            })
+            Map(
+                {
+                    "id": "g1",
+                    "doel": Text(PLAN_MARKER),
+                    "status": "actief",
+                    "domein": "school_werk",
+                    "acties": Array(
+                        [
+                            Map(
+                                {
+                                    "id": "a1",
+                                    "wat": Text("Wekker zetten"),
+                                    "wie": str(family.places["jongere"].id),
+                                    "wanneer": Text("elke avond"),
+                                    "status": "te_doen",
+                                }
+                            )
+                        ]
+                    ),
+                }
+            )
         )
 
     def safety(doc: Doc) -> None:
@@ -50,22 +65,41 @@ def filled(db: Session, family: Family) -> Family:
     edit(db, document_id(db, case_id, "veiligheid"), safety, family.user("specialist").id)
     edit(db, document_id(db, case_id, "perspectief"), perspective, family.user("jongere").id)
     edit(db, document_id(db, case_id, "analyse"), analysis, family.user("aanspreekpunt").id)
-    edit(db, document_id(db, case_id, "verhaal", family.places["jongere"].id), story,
-         family.user("jongere").id)
+    edit(
+        db,
+        document_id(db, case_id, "verhaal", family.places["jongere"].id),
+        story,
+        family.user("jongere").id,
+    )
     return family
 
 
-def test_concept_print_holds_every_part_for_the_zorgoverleg(client: TestClient, filled: Family) -> None:
+def test_concept_print_holds_every_part_for_the_zorgoverleg(
+    client: TestClient, filled: Family
+) -> None:
     sign_in(client, filled.user("specialist"))
     page = client.get(f"/cases/{filled.case.id}/print")
     assert page.status_code == 200
     text = page.text
     for expected in [
-        "CONCEPT", "Wie doen er mee?", "Hulpvragen in eigen woorden", "Ik wil weer naar school",
-        "Gedeelde analyse", "Moeder en vader zien het anders", "Doelen en acties", PLAN_MARKER,
-        "Wekker zetten", filled.user("jongere").name, "elke avond", "Big Five",
-        "Woont thuis bij moeder", "Besluiten en volgende evaluatie", "Akkoord", "Handtekening",
-        SAFETY_MARKER, "counter(page)",
+        "CONCEPT",
+        "Wie doen er mee?",
+        "Hulpvragen in eigen woorden",
+        "Ik wil weer naar school",
+        "Gedeelde analyse",
+        "Moeder en vader zien het anders",
+        "Doelen en acties",
+        PLAN_MARKER,
+        "Wekker zetten",
+        filled.user("jongere").name,
+        "elke avond",
+        "Big Five",
+        "Woont thuis bij moeder",
+        "Besluiten en volgende evaluatie",
+        "Akkoord",
+        "Handtekening",
+        SAFETY_MARKER,
+        "counter(page)",
     ]:
         assert expected in text, expected
 
@@ -78,12 +112,17 @@ def test_print_leaves_out_what_the_reader_may_not_read(client: TestClient, fille
     assert "Ik wil weer naar school" in text  # own stories are for everyone in the case
 
 
-def test_adopted_version_prints_as_vastgesteld_with_its_hash(client: TestClient, filled: Family) -> None:
+def test_adopted_version_prints_as_vastgesteld_with_its_hash(
+    client: TestClient, filled: Family
+) -> None:
     sign_in(client, filled.user("aanspreekpunt"))
     version = client.post(
         f"/api/cases/{filled.case.id}/versions",
-        json={"title": "Zorgoverleg", "decisions": "Sanne gaat weer naar school.",
-              "next_evaluation_date": "2027-01-15"},
+        json={
+            "title": "Zorgoverleg",
+            "decisions": "Sanne gaat weer naar school.",
+            "next_evaluation_date": "2027-01-15",
+        },
     ).json()
     text = client.get(f"/cases/{filled.case.id}/versies/1/print").text
     assert "VASTGESTELD" in text
@@ -95,11 +134,16 @@ def test_adopted_version_prints_as_vastgesteld_with_its_hash(client: TestClient,
 def test_printing_is_logged(client: TestClient, filled: Family, db: Session) -> None:
     sign_in(client, filled.user("moeder"))
     client.get(f"/cases/{filled.case.id}/print")
-    actions = [e.action for e in db.exec(select(AuditEntry).where(AuditEntry.case_id == filled.case.id)).all()]
+    actions = [
+        e.action
+        for e in db.exec(select(AuditEntry).where(AuditEntry.case_id == filled.case.id)).all()
+    ]
     assert "print" in actions
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (make test installs it)")
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="needs poppler-utils (make test installs it)"
+)
 def test_pdf_text_has_the_sections_and_nothing_the_reader_may_not_read(
     client: TestClient, filled: Family, db: Session, tmp_path: Path
 ) -> None:
@@ -116,7 +160,14 @@ def test_pdf_text_has_the_sections_and_nothing_the_reader_may_not_read(
         ).stdout
 
     specialist = pdf_text("specialist")
-    for expected in ["CONCEPT", "Doelen en acties", PLAN_MARKER, "Big Five", SAFETY_MARKER, "Pagina 1 van"]:
+    for expected in [
+        "CONCEPT",
+        "Doelen en acties",
+        PLAN_MARKER,
+        "Big Five",
+        SAFETY_MARKER,
+        "Pagina 1 van",
+    ]:
         assert expected in specialist, expected
     father_without_gezag = pdf_text("vader")  # no gezag: no shared documents, no safety
     assert SAFETY_MARKER not in father_without_gezag

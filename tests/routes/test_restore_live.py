@@ -6,10 +6,10 @@ from fastapi.testclient import TestClient
 from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session
 
+from app.crdt.protocol import create_update_message
 from app.crdt.schema import read_document
 from app.security import SESSION_COOKIE
 from app.services import accounts
-from app.crdt.protocol import create_update_message
 from tests.conftest import ORIGIN, Family, sign_in
 from tests.crdt.yclient import YClient
 from tests.docs_helpers import document_id, edit
@@ -27,9 +27,10 @@ def test_a_restore_converges_for_connected_editors(
 
     edit(db, plan, add_goal, None)
     sign_in(client, family.user("aanspreekpunt"))
-    assert client.post(
-        f"/api/cases/{family.case.id}/versions", json={"title": "Goed"}
-    ).status_code == 201
+    assert (
+        client.post(f"/api/cases/{family.case.id}/versions", json={"title": "Goed"}).status_code
+        == 201
+    )
     token = accounts.start_session(db, user=family.user("jongere"), settings=settings)
     headers = {"cookie": f"{SESSION_COOKIE}={token}", "origin": ORIGIN}
     with client.websocket_connect(f"/ws/docs/{plan}", headers=headers) as ws:

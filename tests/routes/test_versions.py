@@ -16,9 +16,17 @@ from tests.docs_helpers import document_id, edit, stored_doc
 def _add_goal(text: str, goal_id: str = "g1"):  # type: ignore[no-untyped-def]
     def change(doc: Doc) -> None:
         doc.get("doelen", type=Array).append(
-            Map({"id": goal_id, "doel": Text(text), "status": "actief", "domein": "school_werk",
-                 "acties": Array([])})
+            Map(
+                {
+                    "id": goal_id,
+                    "doel": Text(text),
+                    "status": "actief",
+                    "domein": "school_werk",
+                    "acties": Array([]),
+                }
+            )
         )
+
     return change
 
 
@@ -62,14 +70,18 @@ def versions_doc(state: bytes) -> Doc:
     return doc
 
 
-def test_a_changed_snapshot_breaks_the_chain(client: TestClient, family: Family, db: Session) -> None:
+def test_a_changed_snapshot_breaks_the_chain(
+    client: TestClient, family: Family, db: Session
+) -> None:
     plan = document_id(db, family.case.id, "plan")
     edit(db, plan, _add_goal("Naar school gaan"), None)
     sign_in(client, family.user("aanspreekpunt"))
     _adopt(client, family, "Eerste")
     _adopt(client, family, "Tweede")
     row = db.exec(
-        select(VersionDocument).join(Version).where(Version.number == 1, VersionDocument.document_id == plan)
+        select(VersionDocument)
+        .join(Version)
+        .where(Version.number == 1, VersionDocument.document_id == plan)
     ).one()
     forged = Doc(skip_gc=True)
     forged.apply_update(row.state)
@@ -98,7 +110,9 @@ def test_changed_metadata_and_a_deleted_version_are_found(
     db.add(second)
     db.commit()
     assert versions.verify_chain(db, case_id=family.case.id).ok
-    for row in db.exec(select(VersionDocument).where(VersionDocument.version_id == second.id)).all():
+    for row in db.exec(
+        select(VersionDocument).where(VersionDocument.version_id == second.id)
+    ).all():
         db.delete(row)
     db.commit()
     db.delete(second)
@@ -113,7 +127,9 @@ def test_only_the_aanspreekpunt_adopts(client: TestClient, family: Family) -> No
     assert response.status_code == 403
     client.post("/logout")
     sign_in(client, family.user("vreemde"))
-    assert client.post(f"/api/cases/{family.case.id}/versions", json={"title": "X"}).status_code == 404
+    assert (
+        client.post(f"/api/cases/{family.case.id}/versions", json={"title": "X"}).status_code == 404
+    )
 
 
 def test_adopt_form_errors_keep_what_was_typed(client: TestClient, family: Family) -> None:
@@ -140,10 +156,14 @@ def test_each_participant_records_their_own_answer(client: TestClient, family: F
     missing = client.post(path, data={"decision": "niet_akkoord", "remark": ""})
     assert missing.status_code == 422
     assert "waarom je het niet eens bent" in missing.text
-    assert client.post(path, data={"decision": "niet_akkoord", "remark": "Te snel"}).status_code == 303
+    assert (
+        client.post(path, data={"decision": "niet_akkoord", "remark": "Te snel"}).status_code == 303
+    )
     approvals = {
         a["name"]: (a["decision"], a["remark"])
-        for a in client.get(f"/api/cases/{family.case.id}/versions").json()["versions"][0]["approvals"]
+        for a in client.get(f"/api/cases/{family.case.id}/versions").json()["versions"][0][
+            "approvals"
+        ]
     }
     assert approvals[family.user("jongere").name] == ("akkoord", "")
     assert approvals[family.user("moeder").name] == ("niet_akkoord", "Te snel")
@@ -162,6 +182,7 @@ def test_compare_names_what_changed_and_who_changed_it(
         goal = doc.get("doelen", type=Array)[0]
         goal["doel"].insert(0, "Elke dag ")
         goal["acties"].append(Map({"id": "a1", "wat": Text("Wekker zetten"), "status": "te_doen"}))
+
     edit(db, plan, rewrite, family.user("moeder").id)
     edit(db, plan, _add_goal("Voetballen", "g2"), family.user("moeder").id)
     _adopt(client, family, "Na")
