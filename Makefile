@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint node-deps bundle system-deps pdf-deps clean
+.PHONY: install run test lint node-deps bundle system-deps pdf-deps bench clean
 
 install: $(STAMP)
 
@@ -58,6 +58,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 # Rebuild the pinned browser bundle (committed; `make run` never needs Node).
 bundle: node-deps
 	npm run --silent build
+
+# Benchmarks (not part of `make test`): results go to docs/benchmarks.md by hand.
+bench: install node-deps
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.load_100k
 
 clean:
 	rm -rf $(VENV) node_modules
