@@ -32,6 +32,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="info" if settings.environment != "test" else "warning",
         proxy_headers=True,
         ws_max_size=settings.max_message_bytes,
+        # CRDT updates are small binary frames: compressing them saves almost nothing, costs
+        # CPU on both sides and about 50 KB of memory per connection (docs/benchmarks.md).
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.crdt.server import RoomServer
 from app.db import make_engine
 from app.deps import NotSignedIn
-from app.routes import api, consent, editor, health, pages, versions, ws
+from app.routes import access_log, api, consent, editor, health, pages, shares, versions, ws
 from app.security import SAFE_METHODS, is_same_origin_request
 from app.services.access_bus import AccessBus
 from app.services.errors import ServiceError
@@ -164,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(consent.router)
+    app.include_router(shares.router)
+    app.include_router(access_log.router)
     app.include_router(versions.router)
     app.include_router(editor.router)
     app.include_router(ws.router)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.crdt.schema import options
+from app.dutch import dutch_date
 from app.models import Role
 from app.services.display import display_value, item_title
 from app.services.participants import ROLE_LABELS
@@ -21,33 +22,11 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["Role"] = Role
-    templates.env.filters["datum"] = _format_date
+    templates.env.filters["datum"] = dutch_date
     templates.env.globals["display_value"] = display_value
     templates.env.globals["item_title"] = item_title
     templates.env.globals["schema_options"] = options
     return templates
-
-
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-
-
-def _format_date(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def is_htmx(request: Request) -> bool:

@@ -108,6 +108,7 @@ class SqlDocumentStore:
         self._counters = _Counters()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None
 
     # -- public interface -------------------------------------------------------------------
 
@@ -171,6 +172,16 @@ class SqlDocumentStore:
             self._thread.start()
 
     def _writer_loop(self) -> None:
+        # One connection for the thread's whole life: no pool checkout, reset and return per
+        # batch. SQLAlchemy reconnects it by itself after the database dropped it.
+        self._conn = self.engine.connect()
+        try:
+            self._write_until_stopped()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def _write_until_stopped(self) -> None:
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -209,7 +220,9 @@ class SqlDocumentStore:
         self._compact_if_due(stored)
 
     def _insert(self, batch: list[_Append]) -> None:
-        with self.engine.begin() as conn:
+        conn = self._conn
+        assert conn is not None
+        with conn.begin():
             _lock_documents(conn, {item.doc_id for item in batch})
             conn.execute(
                 insert(DocumentUpdate),

@@ -1,4 +1,4 @@
-"""Consent, share links and the access log: pages and the JSON API of the public contract.
+"""Consent: each participant gives or withdraws their own, on a page and in the JSON API.
 
 Routes stay thin: they read the form or JSON, call a service and render.
 """
@@ -14,10 +14,11 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.deps import AccessBusDep, CurrentUser, SessionDep
-from app.models import Consent, Document, Participant, Role, Section, User
-from app.services import audit, cases, consent, documents, shares
-from app.services.errors import Conflict, Forbidden, InvalidInput, ServiceError
-from app.services.participants import active_members, require_aanspreekpunt
+from app.dutch import dutch_date
+from app.models import Consent, Participant, Role, User
+from app.services import cases, consent
+from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.participants import active_members
 from app.templating import render
 
 router = APIRouter()
@@ -30,14 +31,6 @@ class ConsentIn(BaseModel):
     audience: str
     decision: str
     months: int = consent.DEFAULT_MONTHS
-
-
-class ShareIn(BaseModel):
-    audience: str = "school"
-    label: str = ""
-    expires_in_days: int | str = shares.DEFAULT_DAYS
-    ground: str = consent.Ground.toestemming
-    motivation: str = ""
 
 
 def _consent_json(
@@ -179,7 +172,7 @@ def _history_lines(session: Session, *, case_id: str, viewer: Participant) -> li
 
 
 def _datum(day: date) -> str:
-    return audit.dutch_date(day)
+    return dutch_date(day)
 
 
 def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -> dict[str, Any]:
@@ -307,253 +300,3 @@ def pass_over_form(
         )
         return render(request, "pages/consent.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/cases/{case_id}/toestemming?overgeslagen=1", status_code=303)
-
-
-# --- share API -----------------------------------------------------------------------------
-
-
-def _share_url(request: Request, token: str) -> str:
-    return str(request.base_url).rstrip("/") + f"/gedeeld/{token}"
-
-
-@router.post("/api/cases/{case_id}/shares", status_code=201)
-def create_share_api(
-    request: Request,
-    session: SessionDep,
-    bus: AccessBusDep,
-    user: CurrentUser,
-    case_id: str,
-    body: ShareIn,
-) -> JSONResponse:
-    """A read-only link when consent covers it; 409 naming who still has to consent."""
-    created = shares.create_share(
-        session,
-        actor=user,
-        case_id=case_id,
-        audience=body.audience,
-        label=body.label,
-        expires_in_days=body.expires_in_days,
-        ground=body.ground,
-        motivation=body.motivation,
-        bus=bus,
-    )
-    return JSONResponse(
-        {
-            "share_id": created.share.id,
-            "url": _share_url(request, created.token),
-            "path": created.path,
-            "expires_at": created.share.expires_at.isoformat(),
-            "ground": created.share.ground,
-        },
-        status_code=201,
-    )
-
-
-@router.delete("/api/shares/{share_id}", status_code=204)
-def revoke_share_api(
-    session: SessionDep, bus: AccessBusDep, user: CurrentUser, share_id: str
-) -> Response:
-    shares.revoke_share(session, actor=user, share_id=share_id, bus=bus)
-    return Response(status_code=204)
-
-
-# --- shares page ---------------------------------------------------------------------------
-
-
-def _shares_context(session: Session, user: User, case_id: str, **extra: Any) -> dict[str, Any]:
-    require_aanspreekpunt(session, user=user, case_id=case_id)
-    mine = cases.case_for(session, user=user, case_id=case_id)
-    state = consent.consent_state(session, case_id, "school")
-    context: dict[str, Any] = {
-        "user": user,
-        "case": mine.case,
-        "age": mine.youth_age,
-        "state": state,
-        "status_text": consent.STATUS_TEXT,
-        "rows": shares.shares_of(session, actor=user, case_id=case_id),
-        "grounds": consent.GROUND_LABELS,
-        "school": consent.AUDIENCES["school"],
-        "form": {"label": "", "expires_in_days": shares.DEFAULT_DAYS, "ground": "toestemming"},
-        "errors": {},
-    }
-    context.update(extra)
-    return context
-
-
-@router.get("/cases/{case_id}/delen", response_class=HTMLResponse)
-def shares_page(request: Request, session: SessionDep, user: CurrentUser, case_id: str) -> Response:
-    return render(request, "pages/shares.html", _shares_context(session, user, case_id))
-
-
-@router.post("/cases/{case_id}/delen", response_class=HTMLResponse)
-def create_share_form(
-    request: Request,
-    session: SessionDep,
-    bus: AccessBusDep,
-    user: CurrentUser,
-    case_id: str,
-    label: Annotated[str, Form()] = "",
-    expires_in_days: Annotated[str, Form()] = "",
-    ground: Annotated[str, Form()] = "toestemming",
-    motivation: Annotated[str, Form()] = "",
-) -> Response:
-    form = {
-        "label": label,
-        "expires_in_days": expires_in_days,
-        "ground": ground,
-        "motivation": motivation,
-    }
-    try:
-        created = shares.create_share(
-            session,
-            actor=user,
-            case_id=case_id,
-            audience="school",
-            label=label,
-            expires_in_days=expires_in_days,
-            ground=ground,
-            motivation=motivation,
-            bus=bus,
-        )
-    except (InvalidInput, Conflict) as exc:
-        context = _shares_context(
-            session, user, case_id, form=form, errors=exc.field_errors, error=exc.message
-        )
-        return render(request, "pages/shares.html", context, status_code=exc.status_code)
-    context = _shares_context(
-        session, user, case_id, new_share=created, new_url=_share_url(request, created.token)
-    )
-    return render(request, "pages/shares.html", context, status_code=201)
-
-
-@router.post("/cases/{case_id}/delen/{share_id}/intrekken")
-def revoke_share_form(
-    session: SessionDep, bus: AccessBusDep, user: CurrentUser, case_id: str, share_id: str
-) -> Response:
-    shares.revoke_share(session, actor=user, share_id=share_id, case_id=case_id, bus=bus)
-    return RedirectResponse(f"/cases/{case_id}/delen?gestopt=1", status_code=303)
-
-
-# --- the shared page (no sign-in) ----------------------------------------------------------
-
-
-@router.get("/gedeeld/{token}", response_class=HTMLResponse)
-def shared_page(request: Request, session: SessionDep, token: str) -> Response:
-    try:
-        view = shares.open_share(session, token=token)
-    except ServiceError as exc:
-        response = render(
-            request,
-            "pages/share_gone.html",
-            {"user": None, "message": exc.message},
-            status_code=exc.status_code,
-        )
-    else:
-        response = render(request, "pages/share_view.html", {"user": None, "view": view})
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-# --- the access log ------------------------------------------------------------------------
-
-FAMILY_ROLES = (Role.jongere, Role.ouder)
-
-
-def _parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-@router.get("/cases/{case_id}/logboek", response_class=HTMLResponse)
-def log_page(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    case_id: str,
-    actie: str = "",
-    wie: str = "",
-    van: str = "",
-    tot: str = "",
-) -> Response:
-    """'Wie heeft ons plan bekeken?' for the family; filterable for the aanspreekpunt."""
-    mine = cases.case_for(session, user=user, case_id=case_id)
-    viewer = mine.participant
-    if viewer.role not in (*FAMILY_ROLES, Role.aanspreekpunt):
-        raise Forbidden("Het logboek is voor de jongere, de ouders en het vaste aanspreekpunt.")
-    is_aanspreekpunt = viewer.role == Role.aanspreekpunt
-    errors: dict[str, str] = {}
-    since, until = _parse_day(van), _parse_day(tot)
-    if van and since is None:
-        errors["van"] = "Vul een datum in."
-    if tot and until is None:
-        errors["tot"] = "Vul een datum in."
-    rows = audit.entries(
-        session,
-        case_id=case_id,
-        actions=[actie] if actie and is_aanspreekpunt else None,
-        actor_name=wie if is_aanspreekpunt else None,
-        since=since if is_aanspreekpunt else None,
-        until=until if is_aanspreekpunt else None,
-    )
-    safety = _reads_safety(session, viewer)
-    rows = [r for r in rows if safety or not (r.subject or "").startswith("document:veiligheid")]
-    private_detail = not consent.may_read_motivations(viewer)
-    lines = [
-        {
-            "entry": r,
-            "who": r.actor_name,
-            "role": audit.role_label(r.actor_role),
-            "sentence": audit.ACTION_SENTENCES.get(r.action, r.action),
-            "label": audit.ACTION_LABELS.get(r.action, r.action),
-            "detail": (
-                ""
-                if private_detail and r.action in ("access_without_consent", "consent_passed_over")
-                else r.detail
-            ),
-            "without_consent": r.action == audit.Action.access_without_consent,
-            "at": audit.local_time(r.occurred_at),
-        }
-        for r in rows
-    ]
-    return render(
-        request,
-        "pages/log.html",
-        {
-            "user": user,
-            "case": mine.case,
-            "me": viewer,
-            "is_aanspreekpunt": is_aanspreekpunt,
-            "lines": lines,
-            "groups": _family_groups(lines),
-            "chain": audit.verify_chain(session, case_id=case_id) if is_aanspreekpunt else None,
-            "actions": audit.ACTION_LABELS,
-            "actors": audit.actors(session, case_id=case_id) if is_aanspreekpunt else [],
-            "filters": {"actie": actie, "wie": wie, "van": van, "tot": tot},
-            "errors": errors,
-        },
-    )
-
-
-def _reads_safety(session: Session, viewer: Participant) -> bool:
-    probe = Document(case_id=viewer.case_id, section=Section.veiligheid)
-    return documents.access_for(viewer, probe) is not None
-
-
-def _family_groups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Repeated views by one person on one day become one line ('3 keer')."""
-    groups: list[dict[str, Any]] = []
-    index: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for line in lines:
-        entry = line["entry"]
-        key = (line["at"].date(), entry.actor_name, entry.action, entry.subject)
-        if entry.action in audit.VIEW_ACTIONS and key in index:
-            index[key]["count"] += 1
-            continue
-        group = {**line, "count": 1, "day": line["at"].date()}
-        groups.append(group)
-        if entry.action in audit.VIEW_ACTIONS:
-            index[key] = group
-    return groups

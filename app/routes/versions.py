@@ -118,6 +118,7 @@ def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> d
         "mine": mine,
         "versions": history,
         "approvals": {v.number: versions.approvals_of(session, version=v) for v in history},
+        "adopters": versions.adopter_names(session, history),
         "chain": versions.verify_chain(session, case_id=case_id),
         "can_adopt": mine.participant.role == Role.aanspreekpunt,
         "form": {"meeting_date": today().isoformat()},

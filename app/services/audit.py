@@ -16,8 +16,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -26,41 +25,6 @@ from app.models import AuditEntry, Case, Participant, User, utcnow
 from app.services.participants import ROLE_LABELS, find_active_participant
 
 GENESIS_HASH = "0" * 64
-
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
-def _dutch_zone() -> tzinfo:
-    try:
-        return ZoneInfo("Europe/Amsterdam")
-    except ZoneInfoNotFoundError:  # a slim image without time zone data
-        return UTC
-
-
-DUTCH_TIME = _dutch_zone()
-
-
-def local_time(moment: datetime) -> datetime:
-    """A stored (UTC) moment as Dutch clock time, for people to read."""
-    return moment.astimezone(DUTCH_TIME)
-
-
-def dutch_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
 
 class Action(enum.StrEnum):
     case_viewed = "case_viewed"

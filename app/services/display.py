@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.crdt.schema import option_label, options
+from app.dutch import dutch_date
 
 
 def display_value(field: dict[str, Any], value: Any, names: dict[int, str]) -> str:
@@ -19,7 +20,7 @@ def display_value(field: dict[str, Any], value: Any, names: dict[int, str]) -> s
     if kind == "number":
         return str(value)
     if kind == "date":
-        return _date(str(value))
+        return dutch_date(str(value))
     if kind == "person":
         if "participant_id" in value:
             return names.get(value["participant_id"], "iemand die niet meer meedoet")
@@ -32,30 +33,6 @@ def display_value(field: dict[str, Any], value: Any, names: dict[int, str]) -> s
     if kind == "list":
         return f"{len(value)} {field['item']['label'].lower()}(en)" if value else ""
     return str(value)
-
-
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-
-
-def _date(value: str) -> str:
-    try:
-        year, month, day = (int(p) for p in value.split("-"))
-        return f"{day} {MONTHS[month - 1]} {year}"
-    except (ValueError, IndexError):
-        return value
 
 
 def item_title(item_schema: dict[str, Any], item: dict[str, Any], index: int) -> str:

@@ -1,10 +1,12 @@
-"""Share links for a third party (school): read-only, scoped, expiring, revocable, logged.
+"""Share links for a third party (school, family and network): read-only, scoped, expiring,
+revocable, logged.
 
-A link works only while the consent it was made under still holds ON THE DAY it is opened:
+A link works only while the consent for its audience still holds ON THE DAY it is opened:
 withdrawn consent, a birthday that changes who must consent, expiry or revocation all make it
-answer 410. The page is rendered on the server from only the parts the scope allows (plan
-actions that involve school, and the school-and-work part of the perspective); the rest of a
-document never leaves the server.
+answer 410. Its scope is a set of parts (``PARTS``) chosen by the aanspreekpunt from the
+parts of its audience. The page is rendered on the server from only those parts: a document
+that no chosen part needs is not even read, and the rest of a document never leaves the
+server. Safety and the own stories are never a part.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from pycrdt import Doc
 from sqlmodel import Session, col, select
 
-from app.crdt.schema import option_label, read_document
+from app.crdt.schema import option_label, options, read_document, section_schema
+from app.dutch import dutch_date
 from app.models import (
     Case,
     Document,
@@ -33,12 +36,12 @@ from app.models import (
 from app.security import new_token, token_hash
 from app.services import audit, consent
 from app.services.access_bus import AccessBus
+from app.services.display import display_value
 from app.services.errors import Conflict, Gone, InvalidInput, NotFound
 from app.services.participants import active_members, require_aanspreekpunt
 
 log = logging.getLogger(__name__)
 
-SHARE_AUDIENCES = ("school",)
 MAX_DAYS = 365
 DEFAULT_DAYS = 30
 
@@ -49,6 +52,74 @@ SHARE_GONE = (
 
 # Whoever is named in an action with one of these words is someone at school.
 SCHOOL_WORDS = re.compile(r"school|mentor|zorgco|leraar|lerares|docent|juf|meester|decaan", re.I)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the plan a link can show."""
+
+    code: str
+    label: str  # Dutch, for the checkbox and the list of links
+    default: bool = True
+
+
+PARTS: dict[str, tuple[Part, ...]] = {
+    "school": (
+        Part("school_doelen", "De doelen over school en werk, met hun acties"),
+        Part(
+            "school_acties",
+            "Acties die iemand van school doet bij andere doelen (zonder de tekst van het doel)",
+        ),
+        Part("perspectief_school_werk", "Toekomstperspectief: het deel ‘School en werk’"),
+    ),
+    "netwerk": (
+        Part("plan", "Het plan: de doelen waaraan jullie werken, met hun acties"),
+        Part("perspectief", "Toekomstperspectief: de Big Five"),
+        Part("analyse", "De gedeelde analyse", default=False),
+    ),
+}
+SHARE_AUDIENCES = tuple(PARTS)
+NEVER_SHOWN = {
+    "school": "School ziet nooit de veiligheid, de analyse of de eigen verhalen.",
+    "netwerk": "Familie en netwerk zien nooit de veiligheid of de eigen verhalen.",
+}
+
+
+def default_scope(audience: str) -> list[str]:
+    """The parts a new link of ``audience`` shows unless the aanspreekpunt chooses others."""
+    return [p.code for p in PARTS.get(audience, ()) if p.default]
+
+
+def part_label(code: str) -> str:
+    for parts in PARTS.values():
+        for part in parts:
+            if part.code == code:
+                return part.label
+    return code
+
+
+def scope_of(share: Share) -> list[str]:
+    """The parts this link shows: its stored scope (only parts of its audience), or, for a
+    link stored without one, the audience's default parts."""
+    known = [p.code for p in PARTS.get(share.audience, ())]
+    chosen = [code for code in known if code in (share.scope or [])]
+    return chosen or default_scope(share.audience)
+
+
+def _parse_scope(audience: str, scope: object) -> tuple[list[str], str | None]:
+    """(the chosen parts in a fixed order, a Dutch error or None); None means the defaults."""
+    if scope is None:
+        return default_scope(audience), None
+    if isinstance(scope, str) or not isinstance(scope, list | tuple):
+        return [], "Kies de delen die je wilt delen."
+    known = [p.code for p in PARTS[audience]]
+    if any(not isinstance(code, str) or code not in known for code in scope):
+        name = consent.AUDIENCES[audience].name
+        return [], f"Kies alleen delen die je met {name} kunt delen."
+    chosen = [code for code in known if code in scope]
+    if not chosen:
+        return [], "Kies minstens één deel om te delen."
+    return chosen, None
 
 
 @dataclass(frozen=True)
@@ -79,14 +150,22 @@ def create_share(
     expires_in_days: object,
     ground: str = consent.Ground.toestemming,
     motivation: str = "",
+    scope: object = None,
     bus: AccessBus | None = None,
 ) -> NewShare:
-    """Make a share link. Only the aanspreekpunt; only when consent covers it (409 naming who
-    still has to consent), or on a legal ground with a written motivation."""
+    """Make a share link. Only the aanspreekpunt; only when the consent for ``audience``
+    covers it (409 naming who still has to consent), or on a legal ground with a written
+    motivation. ``scope`` is a non-empty list of the audience's part codes (None: the
+    audience's default parts)."""
     me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
+    parts: list[str] = []
     if audience not in SHARE_AUDIENCES:
-        errors["audience"] = "Een link kan nu alleen voor school."
+        errors["audience"] = "Kies met wie je deelt: school, of familie en netwerk."
+    else:
+        parts, scope_error = _parse_scope(audience, scope)
+        if scope_error:
+            errors["scope"] = scope_error
     label = label.strip()
     if not label:
         errors["label"] = "Schrijf voor wie de link is, bijvoorbeeld ‘Mentor Noorderpoort’."
@@ -127,6 +206,7 @@ def create_share(
         legal_consent_id=legal_consent_id,
         created_by_participant_id=me.id,  # type: ignore[arg-type]
         expires_at=expires_at,
+        scope=parts,
     )
     session.add(share)
     session.flush()
@@ -137,7 +217,10 @@ def create_share(
         action=audit.Action.share_created,
         subject=f"share:{share.id}",
         ground=ground,
-        detail=f"Link voor {label}, geldig tot {audit.dutch_date(expires_at.date())}",
+        detail=(
+            f"Link voor {label} ({consent.AUDIENCES[audience].name}), "
+            f"geldig tot {dutch_date(expires_at.date())}"
+        ),
     )
     session.commit()
     if bus is not None:
@@ -199,14 +282,28 @@ def why_share_stopped(session: Session, share: Share, *, on: date | None = None)
 
 @dataclass
 class SharedView:
-    """What a share page may show: nothing else is read out of the documents."""
+    """What a share page may show: only the chosen parts are filled; nothing else is read out
+    of the documents."""
 
     case_label: str
     share: Share
+    audience: consent.Audience
+    parts: list[str]
+    # school
     school_goals: list[dict[str, Any]] = field(default_factory=list)
     other_actions: list[dict[str, Any]] = field(default_factory=list)
     school_werk: dict[str, Any] = field(default_factory=dict)
     school_werk_contributions: list[str] = field(default_factory=list)
+    # netwerk
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    big_five_columns: list[str] = field(default_factory=list)
+    big_five: list[dict[str, Any]] = field(default_factory=list)
+    analysis_schema: dict[str, Any] = field(default_factory=dict)
+    analysis: dict[str, Any] = field(default_factory=dict)
+    names: dict[int | None, str] = field(default_factory=dict)
+
+    def shows(self, part: str) -> bool:
+        return part in self.parts
 
 
 def open_share(session: Session, *, token: str, on: date | None = None) -> SharedView:
@@ -219,18 +316,40 @@ def open_share(session: Session, *, token: str, on: date | None = None) -> Share
         raise Gone(SHARE_GONE)
     case = session.get(Case, share.case_id)
     assert case is not None
-    view = SharedView(case_label=case.label, share=share)
+    parts = scope_of(share)
+    view = SharedView(
+        case_label=case.label,
+        share=share,
+        audience=consent.AUDIENCES[share.audience],
+        parts=parts,
+    )
     names = {m.participant.id: m.user.name for m in active_members(session, case_id=case.id)}
-    plan = read_section(session, case_id=case.id, section=Section.plan)
-    if plan is not None:
-        _school_plan(view, plan, names)
-    perspective = read_section(session, case_id=case.id, section=Section.perspectief)
-    if perspective is not None:
-        record = perspective.get("domein", {}).get("school_werk", {})
-        view.school_werk = record
-        view.school_werk_contributions = [
-            option_label("bijdrage", v) for v in record.get("bijdrage", [])
-        ]
+    wanted = set(parts)
+    if wanted & {"school_doelen", "school_acties", "plan"}:
+        plan = read_section(session, case_id=case.id, section=Section.plan)
+        if plan is not None:
+            if wanted & {"school_doelen", "school_acties"}:
+                _school_plan(view, plan, names)
+            if "plan" in wanted:
+                view.goals = [_goal_view(g, names) for g in _current_goals(plan)]
+    if wanted & {"perspectief_school_werk", "perspectief"}:
+        perspective = read_section(session, case_id=case.id, section=Section.perspectief)
+        if perspective is not None:
+            domains = perspective.get("domein", {})
+            if "perspectief_school_werk" in wanted:
+                record = domains.get("school_werk", {})
+                view.school_werk = record
+                view.school_werk_contributions = [
+                    option_label("bijdrage", v) for v in record.get("bijdrage", [])
+                ]
+            if "perspectief" in wanted:
+                _big_five(view, domains, names)
+    if "analyse" in wanted:
+        analysis = read_section(session, case_id=case.id, section=Section.analyse)
+        if analysis is not None:
+            view.analysis_schema = section_schema(Section.analyse)
+            view.analysis = analysis
+            view.names = names
     audit.add(
         session,
         case_id=case.id,
@@ -262,12 +381,46 @@ def _action_view(action: dict[str, Any], names: dict[int | None, str]) -> dict[s
     }
 
 
+def _current_goals(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goals that still count: every goal except the stopped ones."""
+    return [g for g in plan.get("doelen", []) if g.get("status") != "gestopt"]
+
+
+def _goal_view(goal: dict[str, Any], names: dict[int | None, str]) -> dict[str, Any]:
+    return {
+        "doel": goal.get("doel", ""),
+        "domein": option_label("big_five", goal.get("domein")),
+        "status": option_label("doel_status", goal.get("status")),
+        "evaluatiedatum": goal.get("evaluatiedatum"),
+        "acties": [_action_view(a, names) for a in goal.get("acties", [])],
+    }
+
+
+def _big_five(
+    view: SharedView, domains: dict[str, Any], names: dict[int | None, str]
+) -> None:
+    block = section_schema(Section.perspectief)["blocks"][0]
+    view.big_five_columns = [f["label"] for f in block["fields"]]
+    for option in options(block["groups"]):
+        row = domains.get(option["value"], {})
+        view.big_five.append(
+            {
+                "gebied": option["label"],
+                "values": [
+                    display_value(f, row.get(f["key"]), names)  # type: ignore[arg-type]
+                    for f in block["fields"]
+                ],
+            }
+        )
+
+
 def _school_plan(view: SharedView, plan: dict[str, Any], names: dict[int | None, str]) -> None:
-    for goal in plan.get("doelen", []):
-        if goal.get("status") in ("gestopt",):
-            continue
+    wanted = set(view.parts)
+    for goal in _current_goals(plan):
         actions = goal.get("acties", [])
         if goal.get("domein") == "school_werk":
+            if "school_doelen" not in wanted:
+                continue
             view.school_goals.append(
                 {
                     "doel": goal.get("doel", ""),
@@ -278,6 +431,8 @@ def _school_plan(view: SharedView, plan: dict[str, Any], names: dict[int | None,
             )
             continue
         # From other goals only the actions someone at school does; never the goal itself.
+        if "school_acties" not in wanted:
+            continue
         for action in actions:
             who = _person_name(action.get("wie"), names)
             if (
@@ -335,6 +490,15 @@ def read_section(session: Session, *, case_id: str, section: Section) -> dict[st
 class ShareRow:
     share: Share
     stopped: str | None
+
+    @property
+    def audience_name(self) -> str:
+        audience = consent.AUDIENCES.get(self.share.audience)
+        return audience.name if audience else self.share.audience
+
+    @property
+    def part_labels(self) -> list[str]:
+        return [part_label(code) for code in scope_of(self.share)]
 
 
 def shares_of(session: Session, *, actor: User, case_id: str) -> list[ShareRow]:

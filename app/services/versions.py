@@ -317,3 +317,12 @@ def authors_between(
     if upto_update_id is not None:
         query = query.where(DocumentUpdate.id <= upto_update_id)  # type: ignore[operator]
     return sorted(session.exec(query).all())
+
+
+def adopter_names(session: Session, history: list[Version]) -> dict[int, str]:
+    """Who adopted each version, by version number."""
+    names: dict[int, str] = {}
+    for version in history:
+        user = session.get(User, version.adopted_by_id)
+        names[version.number] = user.name if user else "onbekend"
+    return names

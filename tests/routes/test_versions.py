@@ -219,3 +219,14 @@ def test_only_the_aanspreekpunt_restores(client: TestClient, family: Family) -> 
     client.post("/logout")
     sign_in(client, family.user("jongere"))
     assert client.post(f"/cases/{family.case.id}/versies/1/herstellen").status_code == 403
+
+
+def test_history_page_lists_hash_adopter_and_approvals(client: TestClient, family: Family) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    version = _adopt(client, family, "Zorgoverleg")
+    client.post(f"/cases/{family.case.id}/versies/1/akkoord", data={"decision": "akkoord"})
+    page = client.get(f"/cases/{family.case.id}/versies").text
+    assert "Versie 1: Zorgoverleg" in page
+    assert f"door {family.user('aanspreekpunt').name}" in page
+    assert version["content_hash"][:12] in page
+    assert f"{family.user('aanspreekpunt').name} (akkoord)" in page
