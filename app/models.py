@@ -217,8 +217,8 @@ class Consent(SQLModel, table=True):
 
 
 class Share(SQLModel, table=True):
-    """A read-only link for a third party (school). The link holds a token; only its hash
-    is kept."""
+    """A read-only link for a third party (school, family and network). The link holds a token;
+    only its hash is kept. ``scope`` lists the parts it shows."""
 
     __tablename__ = "shares"
 
@@ -234,6 +234,12 @@ class Share(SQLModel, table=True):
     expires_at: datetime
     revoked_at: datetime | None = None
     revoked_by_participant_id: int | None = Field(default=None, foreign_key="participants.id")
+    scope: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default="[]"),
+        description="Part codes the link shows (app.services.shares.PARTS); empty: the "
+        "audience's default parts.",
+    )
 
 
 class AuditEntry(SQLModel, table=True):
