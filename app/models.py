@@ -83,6 +83,11 @@ class Case(SQLModel, table=True):
     youth_birth_date: date
     created_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
+    audit_seq: int = Field(
+        default=0,
+        sa_column_kwargs={"server_default": "0"},
+        description="Number of the newest access-log entry: removing the newest entries shows.",
+    )
 
 
 class Participant(SQLModel, table=True):

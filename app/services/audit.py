@@ -154,6 +154,7 @@ def add(
     )
     entry.entry_hash = entry_hash(entry.prev_hash, entry)
     session.add(entry)
+    session.execute(update(Case).where(col(Case.id) == case_id).values(audit_seq=entry.seq))
     session.flush()
     return entry
 
@@ -232,8 +233,9 @@ class ChainCheck:
 
 def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
     """Recompute the chain of a case: finds a changed entry (hash mismatch), a deleted entry
-    (a gap in ``seq`` or a ``prev_hash`` that does not match) and a removed last entry only
-    when compared with an anchor kept elsewhere (see ``head``)."""
+    (a gap in ``seq`` or a ``prev_hash`` that does not match) and removed newest entries (the
+    case row keeps the number of the newest entry, ``Case.audit_seq``). Someone who can rewrite
+    the whole database can rewrite all of these; ``head`` gives an anchor to keep elsewhere."""
     entries = session.exec(
         select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.seq))
     ).all()
@@ -252,6 +254,11 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
                 False, expected_seq - 1, "Een regel in het logboek is veranderd.", entry.seq
             )
         previous = entry.entry_hash
+    case = session.get(Case, case_id)
+    if case is not None and case.audit_seq > len(entries):
+        return ChainCheck(
+            False, len(entries), "De laatste regels van het logboek ontbreken.", len(entries) + 1
+        )
     return ChainCheck(True, len(entries))
 
 

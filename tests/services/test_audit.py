@@ -76,6 +76,18 @@ def test_deleting_the_newest_entry_is_found_against_a_kept_head(
     assert audit.head(db, case_id=family.case.id) != kept
 
 
+def test_deleting_the_newest_entries_breaks_the_chain(db: Session, family: Family) -> None:
+    _log_three(db, family)
+    db.execute(
+        text("DELETE FROM audit_entries WHERE case_id = :c AND seq >= 2"), {"c": family.case.id}
+    )
+    db.commit()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok
+    assert check.problem == "De laatste regels van het logboek ontbreken."
+    assert check.broken_at_seq == 2
+
+
 def test_each_case_has_its_own_chain(db: Session, family: Family) -> None:
     from app.services import cases
 
