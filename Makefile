@@ -25,6 +25,7 @@ run: install pdf-deps
 # text, and the npm packages for the Yjs interop tests.
 test: install system-deps node-deps
 	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/mypy app
 	$(BIN)/python -m pytest
 
 lint: install

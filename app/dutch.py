@@ -35,7 +35,7 @@ def dutch_date(value: date | datetime | str | None) -> str:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = local_time(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"

@@ -43,8 +43,8 @@ def roots_of(section: str) -> list[tuple[str, RootType]]:
     return roots
 
 
-def load_doc(state: bytes) -> Doc:
-    doc = Doc(skip_gc=True)
+def load_doc(state: bytes) -> Doc[Any]:
+    doc: Doc[Any] = Doc(skip_gc=True)
     if state:
         doc.apply_update(state)
     return doc

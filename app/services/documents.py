@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Case, Document, Participant, Role, Section, User
 from app.services import participants as participant_rules
@@ -105,7 +105,7 @@ def documents_for_user(session: Session, *, user: User, case_id: str) -> list[Do
     """Every document of the case the user may open, with their access. 404 for strangers."""
     participant = participant_rules.active_participant(session, user=user, case_id=case_id)
     documents = session.exec(
-        select(Document).where(Document.case_id == case_id).order_by(Document.created_at)
+        select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
     ).all()
     consented = _consented(session, participant)
     result = []

@@ -152,8 +152,8 @@ def invite(
         existing = accounts.find_user_by_email(session, email)
         if existing is not None and find_active_participant(
             session,
-            user_id=existing.id,
-            case_id=case_id,  # type: ignore[arg-type]
+            user_id=existing.id,  # type: ignore[arg-type]
+            case_id=case_id,
         ):
             errors["email"] = "Deze persoon doet al mee in deze casus."
     if errors:
