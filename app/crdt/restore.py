@@ -120,13 +120,37 @@ def _prelim(value: Any) -> Any:
     return value
 
 
+def _item_ids(array: Array) -> list[str] | None:
+    """The ids of a list of items (Maps with a unique ``id``), or None for any other list."""
+    ids = [value.get("id") if isinstance(value, Map) else None for value in array]
+    if not all(isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+        return None
+    return ids  # type: ignore[return-value]
+
+
 def _set_array(array: Array, old: Array) -> bool:
+    """Make ``array`` hold what ``old`` holds. Items that still exist keep their identity, so
+    someone typing in another item at the same moment keeps their words; only when the order
+    of the remaining items changed is the list rebuilt."""
     if _plain(array) == _plain(old):
         return False
-    if len(array):
-        del array[0 : len(array)]
-    for value in old:
-        array.append(_prelim(value))
+    current_ids, old_ids = _item_ids(array), _item_ids(old)
+    if current_ids is None or old_ids is None or [
+        i for i in current_ids if i in old_ids
+    ] != [i for i in old_ids if i in current_ids]:
+        if len(array):
+            del array[0 : len(array)]
+        for value in old:
+            array.append(_prelim(value))
+        return True
+    for index in range(len(current_ids) - 1, -1, -1):
+        if current_ids[index] not in old_ids:
+            del array[index]
+    for position, old_item in enumerate(old):
+        if old_item["id"] in current_ids:
+            _set_map(array[position], old_item)
+        else:
+            array.insert(position, _prelim(old_item))
     return True
 
 
@@ -137,8 +161,13 @@ def _set_map(current: Map, old: Map) -> bool:
         changed = True
     for key, value in old.items():
         if key not in current or _plain(current[key]) != _plain(value):
-            if isinstance(value, Text) and isinstance(current.get(key), Text):
-                changed |= set_text(current[key], str(value))
+            now = current.get(key)
+            if isinstance(value, Text) and isinstance(now, Text):
+                changed |= set_text(now, str(value))
+            elif isinstance(value, Array) and isinstance(now, Array):
+                changed |= _set_array(now, value)
+            elif isinstance(value, Map) and isinstance(now, Map):
+                changed |= _set_map(now, value)
             else:
                 current[key] = _prelim(value)
                 changed = True
