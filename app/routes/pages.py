@@ -16,7 +16,7 @@ from app.deps import AccessBusDep, CurrentUser, OptionalUser, SessionDep, Settin
 from app.models import Role
 from app.security import SESSION_COOKIE
 from app.services import accounts, audit, cases, documents, participants, versions
-from app.services.errors import InvalidInput, ServiceError, TooManyAttempts
+from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
 from app.settings import Settings
 from app.templating import render
 
@@ -134,7 +134,11 @@ def home(request: Request, session: SessionDep, user: CurrentUser) -> Response:
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
-def new_case_page(request: Request, user: CurrentUser) -> Response:
+def new_case_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    if not cases.may_create_cases(session, user=user):
+        raise Forbidden(
+            "Alleen hulpverleners kunnen een gezin toevoegen. Vraag je vaste aanspreekpunt."
+        )
     return render(request, "pages/case_new.html", {"user": user, "form": {}, "errors": {}})
 
 

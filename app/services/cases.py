@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app.models import Case, Participant, Role, User, today
+from app.models import PROFESSIONAL_ROLES, Case, Participant, Role, User, today
 from app.services import documents, participants
 from app.services.ages import age_on
-from app.services.errors import InvalidInput
+from app.services.errors import Forbidden, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,11 @@ def _parse_birth_date(value: str) -> date | None:
 def create_case(
     session: Session, *, actor: User, label: str, youth_birth_date: str, organisation: str = ""
 ) -> Case:
-    """Create a case; the creator becomes its vast aanspreekpunt."""
+    """Create a case; the creator becomes its vast aanspreekpunt (professionals only)."""
+    if not may_create_cases(session, user=actor):
+        raise Forbidden(
+            "Alleen hulpverleners kunnen een gezin toevoegen. Vraag je vaste aanspreekpunt."
+        )
     errors: dict[str, str] = {}
     label = label.strip()
     if not label:
@@ -60,6 +64,13 @@ def create_case(
     session.commit()
     session.refresh(case)
     return case
+
+
+def may_create_cases(session: Session, *, user: User) -> bool:
+    """Professionals may: an account made by an administrator (no case yet) or someone who is
+    a professional in a case. A youth, parent or network member is not."""
+    mine = cases_of(session, user=user)
+    return not mine or any(c.participant.role in PROFESSIONAL_ROLES for c in mine)
 
 
 def cases_of(session: Session, *, user: User) -> list[MyCase]:

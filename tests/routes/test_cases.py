@@ -56,3 +56,16 @@ def test_pages_never_show_a_stack_trace(client: TestClient, family: Family) -> N
 
 def test_health_check_answers_when_the_database_does(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_youth_or_parent_cannot_add_a_case(client: TestClient, family: Family) -> None:
+    for who in ("jongere", "moeder", "oma"):
+        sign_in(client, family.user(who))
+        assert client.get("/cases/new").status_code == 403
+        response = client.post("/cases", data={"label": "Eigen", "youth_birth_date": "2012-01-01"})
+        assert response.status_code == 403
+        assert "Alleen hulpverleners" in response.text
+        assert "Nieuw gezin toevoegen" not in client.get("/").text
+        client.post("/logout")
+    sign_in(client, family.user("specialist"))
+    assert client.get("/cases/new").status_code == 200
