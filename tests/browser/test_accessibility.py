@@ -1,0 +1,69 @@
+"""Every main page passes axe-core's WCAG 2.2 A/AA rules, at phone and desktop width.
+
+axe-core comes from package.json (node_modules), is injected into the page and run there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _violations(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "desktop"])
+def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width, height) -> None:  # type: ignore[no-untyped-def]
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make node-deps`")
+    url, case_id = live_server.url, live_server.case_id
+    pages = {
+        "aanspreekpunt": [
+            "/", f"/cases/{case_id}", f"/cases/{case_id}/deelnemers", f"/cases/{case_id}/delen",
+            f"/cases/{case_id}/versies", f"/cases/{case_id}/logboek", "/cases/new",
+            f"/cases/{case_id}/print",
+        ],
+        "jongere": [
+            "/", f"/cases/{case_id}", f"/cases/{case_id}/toestemming",
+            live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url),
+            live_server.doc_url("jongere", "plan").removeprefix(url),
+        ],
+        "moeder": [f"/cases/{case_id}/logboek", f"/cases/{case_id}/toestemming"],
+    }
+    problems: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
+    try:
+        login = context.new_page()
+        login.goto(f"{url}/login")
+        if found := _violations(login):
+            problems["/login"] = found
+    finally:
+        context.close()
+    for person, paths in pages.items():
+        page = open_as(person, width=width, height=height)
+        for path in paths:
+            page.goto(f"{url}{path}")
+            page.wait_for_load_state("networkidle")
+            if found := _violations(page):
+                problems[f"{person} {path}"] = found
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
