@@ -52,7 +52,7 @@ def document_page(
         user=user,
         action=audit.Action.document_opened,
         subject=f"document:{section}:{doc_id}",
-        detail=title,
+        detail=section_title(section, owner_name=owner_name),
     )
     return render(
         request,
