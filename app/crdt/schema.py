@@ -8,6 +8,7 @@ exist yet creates no update.
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,9 @@ def read_document(section: str, doc: Doc) -> dict[str, Any]:
     """Plain data of ``doc`` following the schema of ``section``.
 
     Texts become str, lists become lists of dicts (each with ``id``; duplicated ids, which a
-    concurrent move can leave behind, are shown once), numbers become int (or None), unknown
-    choice values become None. Blocks with groups become a dict keyed by group value.
+    concurrent move in an older editor could leave behind, are shown once) in reading order
+    (see ``_sort_key``; the ``order`` key itself is not passed on), numbers become int (or None),
+    unknown choice values become None. Blocks with groups become a dict keyed by group value.
     """
     result: dict[str, Any] = {}
     for block in section_schema(section)["blocks"]:
@@ -105,10 +107,21 @@ def _natural(key: str) -> tuple[int, str]:
     return (int(key), "") if key.isdigit() else (1 << 62, key)
 
 
+def _sort_key(value: Map, index: int, item_id: str) -> tuple[float, int, str]:
+    """Where a list item is read: by its numeric ``order`` when it has one (the editor moves an
+    item by changing only that, so someone typing in it at that moment keeps their words), else
+    by its index in the array (documents from before ``order`` read as they always did); ties
+    by index, then id. The same rule as ``listItems`` in frontend/src/model.js."""
+    order = value.get("order")
+    if isinstance(order, int | float) and not isinstance(order, bool) and math.isfinite(order):
+        return (float(order), index, item_id)
+    return (float(index), index, item_id)
+
+
 def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+    found: list[tuple[tuple[float, int, str], dict[str, Any]]] = []
     seen: set[str] = set()
-    for value in array:
+    for index, value in enumerate(array):
         if not isinstance(value, Map):
             continue
         item_id = value.get("id")
@@ -118,8 +131,9 @@ def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any
         item: dict[str, Any] = {"id": item_id}
         for field in fields:
             item[field["key"]] = _read_field(field, value)
-        items.append(item)
-    return items
+        found.append((_sort_key(value, index, item_id), item))
+    found.sort(key=lambda pair: pair[0])
+    return [item for _, item in found]
 
 
 def _read_field(field: dict[str, Any], values: Map) -> Any:

@@ -2,7 +2,7 @@
 import * as Y from 'yjs'
 import { h, heading } from './dom.js'
 import { renderField, mapTarget } from './fields.js'
-import { newId, newItem, listItems, moveItem, isActive, activeCount } from './model.js'
+import { newId, newItem, addItem, listItems, moveItem, isActive, activeCount } from './model.js'
 
 const REMOVE = { name: 'remove-item' }
 const MOVE = { name: 'move-item' }
@@ -68,14 +68,9 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
   const indexOf = (item) => array.toArray().indexOf(item)
 
   const move = (item, step, which) => {
-    const visible = listItems(array)
-    const position = visible.findIndex((v) => v.item === item)
-    const neighbour = visible[position + step]
-    if (position < 0 || !neighbour) return
     focusAfterRender = { id: item.get('id'), which }
-    // inserting at the neighbour's old index puts the item before an upper neighbour, and after a
-    // lower one (which has shifted up by one once the item is removed)
-    moveItem(array, visible[position].index, neighbour.index, MOVE)
+    // only the item's `order` changes: someone typing in it at this moment keeps their words
+    if (!moveItem(array, item, step, MOVE)) focusAfterRender = null
   }
 
   const remove = (item) => {
@@ -102,7 +97,7 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
       if (waiting) item.set(block.active_field, waiting.value)
     }
     focusAfterRender = { id, which: 'first-field' }
-    array.push([item])
+    addItem(array, item)
   }
   addButton.addEventListener('click', add)
 
@@ -129,6 +124,11 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     for (const [item, view] of views) {
       if (!keep.has(item)) { view.destroy(); view.el.remove(); views.delete(item) }
     }
+    // moving a node takes the focus away from the field inside it: someone typing in an item
+    // that another person moves keeps typing in it
+    const active = itemsEl.contains(document.activeElement) ? document.activeElement : null
+    const selection = active && typeof active.selectionStart === 'number'
+      ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null
     visible.forEach(({ item }, n) => {
       let view = views.get(item)
       if (!view) { view = renderItem(item); views.set(item, view) }
@@ -142,6 +142,10 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
       view.downButton.setAttribute('aria-label', `${title} omlaag zetten`)
       view.removeButton.setAttribute('aria-label', `${title} verwijderen`)
     })
+    if (active && active.isConnected && document.activeElement !== active) {
+      active.focus({ preventScroll: true })
+      if (selection) active.setSelectionRange(...selection)
+    }
     empty.hidden = visible.length > 0
     updateLimit()
     if (focusAfterRender) {
@@ -158,8 +162,11 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     }
   }
 
+  // items added or removed, or an item's `order` changed (a move): put the list in order again
+  const reordered = (e) => e.target === array ||
+    (e.target.parent === array && e.keysChanged?.has('order'))
   const onDeep = (events) => {
-    if (events.some((e) => e.target === array)) reconcile()
+    if (events.some(reordered)) reconcile()
     else updateLimit()
   }
   array.observeDeep(onDeep)

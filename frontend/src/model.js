@@ -59,7 +59,19 @@ export const newItem = (itemSchema, id = newId()) => {
 /** A new per-participant entry (Y.Map) with its texts. */
 export const newEntry = (fields) => newItem({ fields })
 
-/** Items of a list, first occurrence of each id only (a concurrent move can duplicate one). */
+/** The place of an item in its list: its numeric `order` when it has one, otherwise its index
+ * in the Y.Array (so documents from before `order` read as they always did). Same rule as
+ * `_sort_key` in app/crdt/schema.py. */
+const placeOf = (item, index) => {
+  const value = item.get('order')
+  // a whole number written by the server (pycrdt) arrives as a BigInt
+  const order = typeof value === 'bigint' ? Number(value) : value
+  return typeof order === 'number' && Number.isFinite(order) ? order : index
+}
+
+/** Items of a list in reading order: sorted by place, ties by array index (which is unique in
+ * one array, so the id never has to break a tie). Of items sharing an id (an old concurrent move
+ * could duplicate one) only the first in the array counts. Each entry: {item, index, id, place}. */
 export const listItems = (array) => {
   const seen = new Set()
   const items = []
@@ -68,19 +80,57 @@ export const listItems = (array) => {
     const id = item.get('id')
     if (typeof id !== 'string' || seen.has(id)) return
     seen.add(id)
-    items.push({ item, index, id })
+    items.push({ item, index, id, place: placeOf(item, index) })
   })
-  return items
+  return items.sort((a, b) => a.place - b.place || a.index - b.index || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/** Move the item at array index `from` so it ends up at index `to` (counted after removing it).
- * Yjs has no move: this deletes the item and inserts a deep copy, in one transaction. */
-export const moveItem = (array, from, to, origin = null) => {
+/** Give every item without an `order` its current place as `order` (call inside a transaction).
+ * Once one item has an order, deleting an item that has none would shift the places of the
+ * others past it; writing them down keeps the list as it reads now. */
+const settleOrders = (items) => {
+  for (const { item, place } of items) {
+    if (item.get('order') !== place) item.set('order', place)
+  }
+}
+
+/** Add `item` (a new Y.Map from newItem) at the end of the list. */
+export const addItem = (array, item, origin = null) => {
   array.doc.transact(() => {
-    const copy = array.get(from).clone()
-    array.delete(from, 1)
-    array.insert(Math.max(0, Math.min(to, array.length)), [copy])
+    const items = listItems(array)
+    settleOrders(items)
+    item.set('order', items.length ? Math.max(...items.map((v) => v.place)) + 1 : 0)
+    array.push([item])
   }, origin)
+}
+
+/** Move `item` one place up (step -1) or down (step 1) in the reading order.
+ * Yjs has no move, and delete + insert of a copy would lose what someone types in the item at
+ * that moment: only the item's `order` changes, to a number between its new neighbours. When
+ * they are too close together for that (float precision) the whole list is renumbered. */
+export const moveItem = (array, item, step, origin = null) => {
+  const items = listItems(array)
+  const from = items.findIndex((v) => v.item === item)
+  const to = from + step
+  if (from < 0 || to < 0 || to >= items.length || to === from) return false
+  const rest = items.filter((_, n) => n !== from)
+  // after removing the item, its new neighbours are rest[to - 1] and rest[to]
+  const before = rest[to - 1]
+  const after = rest[to]
+  const order = !before ? after.place - 1
+    : !after ? before.place + 1
+      : before.place + (after.place - before.place) / 2
+  const fits = (!before || before.place < order) && (!after || order < after.place)
+  array.doc.transact(() => {
+    if (fits) {
+      settleOrders(rest)
+      item.set('order', order)
+    } else {
+      rest.splice(to, 0, items[from])
+      rest.forEach(({ item: each }, n) => { if (each.get('order') !== n) each.set('order', n) })
+    }
+  }, origin)
+  return true
 }
 
 /** Whether an item counts as active for a `max_active` list. */

@@ -207,6 +207,57 @@ def test_lists_add_move_remove_and_undo_with_the_keyboard(live_server, open_as) 
     assert [i["afspraak"] for i in items] == ["Eerste", "Derde", "Tweede"]
 
 
+def test_moving_a_goal_keeps_what_someone_types_in_it_at_that_moment(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
+    doc_id = live_server.docs["aanspreekpunt"]["plan"]
+    url = live_server.doc_url("aanspreekpunt", "plan")
+    wendy = open_as("aanspreekpunt")
+    marieke = open_as("moeder")
+    for page in (wendy, marieke):
+        page.goto(url)
+        wait_saved(page)
+    add = wendy.get_by_role("button", name="Doel toevoegen")
+    for words in ("Eerste", "Tweede"):
+        add.click()
+        wendy.keyboard.type(words)
+    wait_saved(wendy)
+    texts = "() => [...document.querySelectorAll('.item textarea')].slice(0, 2).map(t => t.value)"
+    marieke.wait_for_function(f"w => ({texts})().join() === w", arg="Eerste,Tweede")
+
+    # Marieke types in the second goal while, at the same moment for the document, Wendy moves
+    # that goal up: Marieke's connection is down, so neither sees the other's change yet
+    goal = marieke.locator(".item").nth(1).get_by_label("Wat wil je bereiken?")
+    goal.click()
+    marieke.keyboard.press("End")
+    marieke.context.set_offline(True)
+    marieke.wait_for_selector("#editor-status[data-state=offline]")
+    marieke.keyboard.type(" en ook sporten")
+    wendy.get_by_role("button", name="Doel 2 omhoog zetten").click()
+    focused = wendy.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused == "Doel 1 omlaag zetten"  # the focus follows the moved goal
+    wait_saved(wendy)
+    stored = read_document("plan", live_server.stored_doc(doc_id))["doelen"]
+    assert [g["doel"] for g in stored] == ["Tweede", "Eerste"]
+
+    marieke.context.set_offline(False)
+    wait_saved(marieke)
+    # both pages show the same once synced; what they show must hold both changes
+    marieke.wait_for_function(f"() => ({texts})()[0].startsWith('Tweede')")
+    wendy.wait_for_function(f"w => ({texts})().join() === w", arg=",".join(marieke.evaluate(texts)))
+    for page in (wendy, marieke):
+        assert page.evaluate(texts) == ["Tweede en ook sporten", "Eerste"]
+    # Marieke's field moved up with the goal and still has her focus: she types on
+    marieke.keyboard.type("!")
+    wait_saved(marieke)
+    expected = "Tweede en ook sporten!,Eerste"
+    for page in (wendy, marieke):
+        page.wait_for_function(f"w => ({texts})().join() === w", arg=expected)
+    stored = read_document("plan", live_server.stored_doc(doc_id))["doelen"]
+    assert [g["doel"] for g in stored] == ["Tweede en ook sporten!", "Eerste"]
+    assert wendy.locator(".item").first.locator("h3").inner_text() == "Doel 1"
+
+
 def test_my_answer_to_herken_ik_mij_hierin_is_stored_under_my_name(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
     doc_id = live_server.docs["moeder"]["analyse"]
     page = open_as("moeder")

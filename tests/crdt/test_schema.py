@@ -132,6 +132,65 @@ def test_plan_reads_goals_with_actions_people_and_whole_numbers() -> None:
     assert goal["acties"][0]["wanneer"] == "voor vrijdag"
 
 
+def zorgen_read(*items: Map) -> list[tuple[str, str]]:
+    doc = Doc()
+    doc.get("zorgen", type=Array).extend(list(items))
+    return [(z["id"], z["tekst"]) for z in read_document("analyse", roundtrip(doc))["zorgen"]]
+
+
+def test_list_items_with_an_order_are_read_in_that_order() -> None:
+    # the editor moves an item by changing only its `order`, never its place in the array
+    read = zorgen_read(
+        item(id="a", tekst=Text("eerste in de array"), order=2.0),
+        item(id="b", tekst=Text("tweede"), order=-1.0),
+        item(id="c", tekst=Text("derde"), order=0.5),
+    )
+    assert [i for i, _ in read] == ["b", "c", "a"]
+    assert read[2] == ("a", "eerste in de array")
+    doc = Doc()
+    doc.get("zorgen", type=Array).append(item(id="a", tekst=Text(), bron=Text(), order=1.0))
+    [zorg] = read_document("analyse", roundtrip(doc))["zorgen"]
+    assert set(zorg) == {"id", "tekst", "bron"}  # `order` is not passed on
+
+
+def test_list_items_without_an_order_keep_their_array_order() -> None:
+    read = zorgen_read(*(item(id=name, tekst=Text(name)) for name in ("z3", "z1", "z2")))
+    assert [i for i, _ in read] == ["z3", "z1", "z2"]
+
+
+def test_a_list_with_and_without_orders_reads_the_same_every_time() -> None:
+    # an item without an order stands at its index; equal places go by index
+    items = [
+        ("a", None),  # place 0
+        ("b", 2.0),  # place 2, array index 1: before c (same place, index 2)
+        ("c", None),  # place 2
+        ("d", 0.5),  # place 0.5
+        ("e", 1.0),  # place 1, index 4
+        ("f", 1.0),  # place 1, index 5
+        ("g", True),  # not a number: place 6
+        ("h", float("nan")),  # not a number: place 7
+        ("i", float("inf")),  # not a number: place 8
+        ("j", "1"),  # not a number: place 9
+    ]
+    expected = ["a", "d", "e", "f", "b", "c", "g", "h", "i", "j"]
+
+    def build() -> list[Map]:
+        maps = []
+        for name, order in items:
+            fields: dict[str, Any] = {"id": name, "tekst": Text(name)}
+            if order is not None:
+                fields["order"] = order
+            maps.append(item(**fields))
+        return maps
+
+    for _ in range(3):
+        assert [i for i, _ in zorgen_read(*build())] == expected
+    # an old duplicate of an id: the first in the array counts, at its own place
+    read = zorgen_read(*build(), item(id="a", tekst=Text("kopie"), order=-5.0))
+    assert [i for i, _ in read] == expected
+    assert read[0] == ("a", "a")
+
+
 def test_perspective_reads_a_card_per_big_five_domain() -> None:
     doc = Doc()
     doc.get("domein.wonen.huidige_situatie", type=Text).insert(0, "Woont bij moeder.")
@@ -172,7 +231,7 @@ def test_reading_an_empty_document_gives_empty_values_and_changes_nothing() -> N
 
 NODE_SCRIPT = r"""
 import * as Y from 'yjs'
-import { newItem, moveItem, recordText } from './frontend/src/model.js'
+import { newItem, addItem, listItems, moveItem, recordText } from './frontend/src/model.js'
 const schema = JSON.parse(process.argv[1])
 const out = {}
 {
@@ -183,7 +242,7 @@ const out = {}
   const doelen = doc.getArray('doelen')
   const first = newItem(goalSchema)
   const second = newItem(goalSchema)
-  doelen.push([first, second])
+  doelen.push([first, second]) // as an editor from before `order` made them
   first.get('doel').insert(0, 'Eerste doel')
   second.get('doel').insert(0, 'Tweede doel')
   first.set('domein', 'wonen')
@@ -192,8 +251,37 @@ const out = {}
   action.get('wat').insert(0, 'Bellen')
   action.set('wie', 'anders')
   action.get('wie_naam').insert(0, 'Oma')
-  moveItem(doelen, 1, 0)
+  let deleted = 0
+  doelen.observe((event) => { deleted += event.changes.deleted.size })
+  moveItem(doelen, second, -1)
+  out.planMove = { deleted, same: doelen.get(0) === first && doelen.get(1) === second }
   out.plan = Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64')
+}
+{
+  // keep moving the last item up: the gap it moves into halves every time, until the numbers
+  // are too close and the list is renumbered
+  const doc = new Y.Doc()
+  const itemSchema = schema.sections.veiligheid.blocks.find((b) => b.key === 'afspraken').item
+  const list = doc.getArray('afspraken')
+  let expected = ['a', 'b', 'c']
+  for (const word of expected) {
+    const item = newItem(itemSchema)
+    addItem(list, item)
+    item.get('afspraak').insert(0, word)
+  }
+  const words = () => listItems(list).map(({ item }) => item.get('afspraak').toString())
+  const orders = () => listItems(list).map(({ item }) => item.get('order'))
+  out.added = { words: words(), orders: orders() }
+  let wrong = 0
+  let renumbered = 0
+  for (let n = 0; n < 1200; n++) {
+    moveItem(list, listItems(list)[2].item, -1)
+    expected = [expected[0], expected[2], expected[1]]
+    if (words().join() !== expected.join()) wrong++
+    if (orders().join() === '0,1,2') renumbered++
+  }
+  out.gap = { wrong, renumbered, expected, length: list.length }
+  out.afspraken = Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64')
 }
 {
   const doc = new Y.Doc()
@@ -226,6 +314,15 @@ def test_documents_built_by_the_browser_model_read_back_in_python() -> None:
     assert goals[1]["acties"][0]["wat"] == "Bellen"
     assert goals[1]["acties"][0]["wie"] == {"name": "Oma"}
     assert len({g["id"] for g in goals}) == 2
+    assert updates["planMove"] == {"deleted": 0, "same": True}  # only `order` changed
+
+    assert updates["added"] == {"words": ["a", "b", "c"], "orders": [0, 1, 2]}
+    gap = updates["gap"]
+    assert gap["wrong"] == 0 and gap["renumbered"] >= 1 and gap["length"] == 3
+    afspraken = Doc()
+    afspraken.apply_update(base64.b64decode(updates["afspraken"]))
+    read = read_document("veiligheid", afspraken)["afspraken"]
+    assert [a["afspraak"] for a in read] == gap["expected"]
 
     perspectief = Doc()
     perspectief.apply_update(base64.b64decode(updates["perspectief"]))
