@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pycrdt import Doc
 from sqlmodel import Session, select
 
-from app.crdt.restore import load_doc
-from app.crdt.store import merge_into_doc
+from app.crdt import store
 from app.models import Document, DocumentUpdate, Section
 
 
@@ -22,12 +21,8 @@ def document_id(db: Session, case_id: str, section: str, owner: int | None = Non
 
 
 def stored_doc(db: Session, doc_id: str) -> Doc:
-    rows = db.exec(
-        select(DocumentUpdate)
-        .where(DocumentUpdate.document_id == doc_id)
-        .order_by(DocumentUpdate.id)
-    ).all()
-    return merge_into_doc(row.update for row in rows)
+    """The document as stored: newest snapshot and the updates after it."""
+    return store.stored_doc(db.connection(), doc_id)
 
 
 def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int | None) -> None:
@@ -41,5 +36,3 @@ def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int
     )
     db.commit()
 
-
-__all__ = ["document_id", "edit", "load_doc", "stored_doc"]

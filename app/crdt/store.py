@@ -80,6 +80,32 @@ def merge_into_doc(updates: Iterable[bytes]) -> Doc[Any]:
     return doc
 
 
+def read_stored(conn: Connection, doc_id: str) -> tuple[list[bytes], int]:
+    """What is stored for a document, in order: the newest snapshot (if any) and every update
+    after it. Also returns how many updates follow the snapshot."""
+    snapshot = conn.execute(
+        select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
+        .where(col(DocumentSnapshot.document_id) == doc_id)
+        .order_by(col(DocumentSnapshot.upto_update_id).desc())
+        .limit(1)
+    ).first()
+    upto = snapshot.upto_update_id if snapshot else 0
+    tail = list(
+        conn.execute(
+            select(col(DocumentUpdate.update))
+            .where(col(DocumentUpdate.document_id) == doc_id, col(DocumentUpdate.id) > upto)
+            .order_by(col(DocumentUpdate.id))
+        ).scalars()
+    )
+    return ([snapshot.state] if snapshot else []) + tail, len(tail)
+
+
+def stored_doc(conn: Connection, doc_id: str) -> Doc[Any]:
+    """The document as stored (for readers that do not go through a room, e.g. share pages)."""
+    updates, _ = read_stored(conn, doc_id)
+    return merge_into_doc(updates)
+
+
 @dataclass
 class _Append:
     doc_id: str
@@ -143,24 +169,12 @@ class SqlDocumentStore:
 
     def _load_sync(self, doc_id: str) -> LoadedDocument:
         with self.engine.connect() as conn:
-            snapshot = conn.execute(
-                select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
-                .where(col(DocumentSnapshot.document_id) == doc_id)
-                .order_by(col(DocumentSnapshot.upto_update_id).desc())
-                .limit(1)
-            ).first()
-            upto = snapshot.upto_update_id if snapshot else 0
-            tail = conn.execute(
-                select(col(DocumentUpdate.update))
-                .where(col(DocumentUpdate.document_id) == doc_id, col(DocumentUpdate.id) > upto)
-                .order_by(col(DocumentUpdate.id))
-            ).scalars().all()
-        updates = ([snapshot.state] if snapshot else []) + list(tail)
+            updates, tail = read_stored(conn, doc_id)
         with self._lock:
-            self._counters.since_snapshot[doc_id] = len(tail)
+            self._counters.since_snapshot[doc_id] = tail
         if len(updates) == 1:
-            return LoadedDocument(updates[0], len(tail))
-        return LoadedDocument(merge_into_doc(updates).get_update(), len(tail))
+            return LoadedDocument(updates[0], tail)
+        return LoadedDocument(merge_into_doc(updates).get_update(), tail)
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -6,14 +6,15 @@ JavaScript; htmx requests get the fragment of the same template.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app.deps import AccessBusDep, CurrentUser, OptionalUser, SessionDep, SettingsDep
-from app.models import Role
+from app.models import Case, Invitation, Role, User
 from app.security import SESSION_COOKIE
 from app.services import accounts, audit, cases, documents, participants, versions
 from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
@@ -365,9 +366,9 @@ def invitation_page(
     )
 
 
-def _invitation_context(session, invitation, user, token):  # type: ignore[no-untyped-def]
-    from app.models import Case
-
+def _invitation_context(
+    session: Session, invitation: Invitation, user: User | None, token: str
+) -> dict[str, Any]:
     case = session.get(Case, invitation.case_id)
     has_account = accounts.find_user_by_email(session, invitation.email) is not None
     return {

@@ -16,7 +16,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.security import new_token, token_hash
+from app.security import new_token, token_hash, verify_password
 from app.services import accounts
 from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -194,11 +194,15 @@ def invite(
     return NewInvitation(invitation, link)
 
 
-def _has_active_role(session: Session, case_id: str, role: Role) -> bool:
+def _active_with_role(session: Session, case_id: str, role: Role) -> list[Participant]:
     rows = session.exec(
         select(Participant).where(Participant.case_id == case_id, Participant.role == role)
     ).all()
-    return any(p.is_active for p in rows)
+    return [p for p in rows if p.is_active]
+
+
+def _has_active_role(session: Session, case_id: str, role: Role) -> bool:
+    return bool(_active_with_role(session, case_id, role))
 
 
 def open_invitation(session: Session, *, token: str) -> Invitation:
@@ -235,8 +239,6 @@ def accept_invitation(
     else:
         existing = accounts.find_user_by_email(session, invitation.email)
         if existing is not None:
-            from app.security import verify_password
-
             if not verify_password(password, existing.password_hash):
                 raise InvalidInput(
                     "Controleer de velden hieronder.",
@@ -297,12 +299,9 @@ def _case_participant(session: Session, case_id: str, participant_id: int) -> Pa
 
 
 def _remaining_aanspreekpunten(session: Session, case_id: str, without: int) -> int:
-    rows = session.exec(
-        select(Participant).where(
-            Participant.case_id == case_id, Participant.role == Role.aanspreekpunt
-        )
-    ).all()
-    return sum(1 for p in rows if p.is_active and p.id != without)
+    return sum(
+        1 for p in _active_with_role(session, case_id, Role.aanspreekpunt) if p.id != without
+    )
 
 
 def change_participant(

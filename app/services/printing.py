@@ -52,12 +52,6 @@ class PrintModel:
         return self.version is not None
 
 
-def readable_documents(
-    session: Session, *, user: User, case_id: str
-) -> list[documents.DocumentAccess]:
-    return documents.documents_for_user(session, user=user, case_id=case_id)
-
-
 def build(
     session: Session,
     *,
@@ -82,7 +76,7 @@ def build(
         approvals=versions.approvals_of(session, version=version) if version else [],
         decisions_from=latest,
     )
-    for access in readable_documents(session, user=user, case_id=case_id):
+    for access in documents.documents_for_user(session, user=user, case_id=case_id):
         document = access.document
         doc = load_doc(states.get(document.id, b""))
         if document.section == Section.verhaal:

@@ -11,22 +11,19 @@ server. Safety and the own stories are never a part.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from pycrdt import Doc
 from sqlmodel import Session, col, select
 
 from app.crdt.schema import option_label, options, read_document, section_schema
+from app.crdt.store import stored_doc
 from app.dutch import dutch_date
 from app.models import (
     Case,
     Document,
-    DocumentSnapshot,
-    DocumentUpdate,
     Section,
     Share,
     User,
@@ -39,8 +36,6 @@ from app.services.access_bus import AccessBus
 from app.services.display import display_value
 from app.services.errors import Conflict, Gone, InvalidInput, NotFound
 from app.services.participants import active_members, require_aanspreekpunt
-
-log = logging.getLogger(__name__)
 
 MAX_DAYS = 365
 DEFAULT_DAYS = 30
@@ -446,30 +441,6 @@ def _school_plan(view: SharedView, plan: dict[str, Any], names: dict[int | None,
 # --- reading documents on the server -------------------------------------------------------
 
 
-def load_doc(session: Session, *, document_id: str) -> Doc:
-    """The current state of a stored document: the newest snapshot, then every later update in
-    id order (the rooms store each update before they relay it)."""
-    snapshot = session.exec(
-        select(DocumentSnapshot)
-        .where(DocumentSnapshot.document_id == document_id)
-        .order_by(col(DocumentSnapshot.upto_update_id).desc())
-        .limit(1)
-    ).first()
-    upto = snapshot.upto_update_id if snapshot else 0
-    updates = session.exec(
-        select(DocumentUpdate.update)
-        .where(DocumentUpdate.document_id == document_id, col(DocumentUpdate.id) > upto)
-        .order_by(col(DocumentUpdate.id))
-    ).all()
-    doc: Doc[Any] = Doc(skip_gc=True)
-    for update in [*([snapshot.state] if snapshot else []), *updates]:
-        try:
-            doc.apply_update(update)
-        except Exception:
-            log.exception("skipping a stored update of %s that does not apply", document_id)
-    return doc
-
-
 def read_section(session: Session, *, case_id: str, section: Section) -> dict[str, Any] | None:
     document = session.exec(
         select(Document).where(
@@ -480,7 +451,7 @@ def read_section(session: Session, *, case_id: str, section: Section) -> dict[st
     ).first()
     if document is None:
         return None
-    return read_document(str(section), load_doc(session, document_id=document.id))
+    return read_document(str(section), stored_doc(session.connection(), document.id))
 
 
 # --- the aanspreekpunt's overview ----------------------------------------------------------

@@ -18,11 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 from pycrdt import Doc
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from app.crdt import store
 from app.db import make_engine
 from app.migrate import upgrade_to_head
-from app.models import Document, DocumentSnapshot, DocumentUpdate, Role, Section, User
+from app.models import Document, Role, Section, User
 from app.services import cases, participants
 from app.services.documents import documents_for_user
 from tests.conftest import PASSWORD, _years_ago, make_user
@@ -57,27 +58,11 @@ class LiveServer:
     def stored_doc(self, doc_id: str) -> Doc:
         """The document as the server stored it: latest snapshot plus the updates after it."""
         engine = make_engine(self.database_url)
-        doc = Doc()
         try:
-            with Session(engine) as session:
-                snapshot = session.exec(
-                    select(DocumentSnapshot)
-                    .where(DocumentSnapshot.document_id == doc_id)
-                    .order_by(col(DocumentSnapshot.upto_update_id).desc())
-                ).first()
-                after = 0
-                if snapshot is not None:
-                    doc.apply_update(snapshot.state)
-                    after = snapshot.upto_update_id
-                for row in session.exec(
-                    select(DocumentUpdate)
-                    .where(DocumentUpdate.document_id == doc_id, col(DocumentUpdate.id) > after)
-                    .order_by(col(DocumentUpdate.id))
-                ):
-                    doc.apply_update(row.update)
+            with engine.connect() as conn:
+                return store.stored_doc(conn, doc_id)
         finally:
             engine.dispose()
-        return doc
 
 
 def _seed(database_url: str) -> tuple[str, dict[str, User], dict[str, dict[str, str]]]:
