@@ -46,9 +46,7 @@ Publish = Callable[[EventKind, str, bytes], None]
 def is_crdt_error(exc: BaseException) -> bool:
     """True for the errors pycrdt raises on bad input, including Rust panics (which derive from
     BaseException and cannot be imported by name)."""
-    return isinstance(exc, ValueError | RuntimeError | IndexError | AssertionError) or is_panic(
-        exc
-    )
+    return isinstance(exc, ValueError | RuntimeError | IndexError | AssertionError) or is_panic(exc)
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -186,15 +184,22 @@ class Room:
     ) -> asyncio.Future[None]:
         future = self.store.append(self.doc_id, update, author_user_id=author_user_id)
         self._tail = future
-        future.add_done_callback(partial(self._after_stored, update, origin))
+        if future.done():
+            # Stored already (the store's fast path): relay now rather than a loop turn later.
+            self._after_stored(update, origin, future)
+        else:
+            future.add_done_callback(partial(self._after_stored, update, origin))
         return future
 
     def _after_stored(
         self, update: bytes, origin: Connection | None, future: asyncio.Future[None]
     ) -> None:
         if future.cancelled() or future.exception() is not None:
-            log.error("storing an update of %s failed: %r", self.doc_id, future.exception()
-                      if not future.cancelled() else "cancelled")
+            log.error(
+                "storing an update of %s failed: %r",
+                self.doc_id,
+                future.exception() if not future.cancelled() else "cancelled",
+            )
             # The Doc now holds a change that is not durable: nobody may see it. Close
             # everyone; they reconnect to a fresh load and their clients send it again.
             self.fail(CLOSE_INTERNAL)

@@ -1,9 +1,12 @@
 """Durable storage of CRDT documents: an append-only update log plus compacted snapshots.
 
 ``DocumentStore`` is the small interface rooms depend on; ``SqlDocumentStore`` implements it on
-SQLite and PostgreSQL. Appends go to one writer thread that commits whatever has queued up in a
-single transaction (group commit) and then resolves each caller's future on its event loop, so
-nothing blocks the loop and a room relays an update only after its future resolved.
+SQLite and PostgreSQL. On SQLite an append first tries to commit at once on the event loop
+(``SqliteFastPath``: a WAL commit without sync, ~20 µs, never waiting for a lock). Otherwise, and
+always on PostgreSQL, it goes to one writer thread that commits whatever has queued up in a
+single transaction (group commit) and then resolves each caller's future on its event loop. A
+room relays an update only after its future resolved. The writer thread also runs compaction and
+WAL checkpoints, so nothing that syncs to disk runs on the loop.
 
 Compaction writes a snapshot (the state of every update up to an id) and keeps the update rows:
 they are the history with authors. Loading is the newest snapshot plus the updates after it.
@@ -18,7 +21,6 @@ import queue
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 import anyio
@@ -27,6 +29,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
+from app.crdt.log_insert import LogInsert, LogRow
+from app.crdt.sqlite_fast_path import SqliteFastPath
 from app.models import Document, DocumentSnapshot, DocumentUpdate, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_COMPACT_AFTER = 500
 MAX_BATCH = 500
 MERGE_CHUNK = 500
+CHECKPOINT_EVERY = 1000  # fast-path commits between two WAL checkpoints on the writer thread
 
 
 @dataclass(frozen=True)
@@ -108,17 +113,33 @@ def stored_doc(conn: Connection, doc_id: str) -> Doc[Any]:
 
 @dataclass
 class _Append:
-    doc_id: str
-    update: bytes
-    author_user_id: int | None
-    created_at: datetime
+    row: LogRow
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
+
+    @property
+    def doc_id(self) -> str:
+        return self.row.doc_id
+
+
+@dataclass(frozen=True)
+class _Compact:
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    pass
+
+
+_Job = _Append | _Compact | _Checkpoint
 
 
 @dataclass
 class _Counters:
     since_snapshot: dict[str, int] = field(default_factory=dict)
+    compaction_queued: set[str] = field(default_factory=set)
+    fast_commits: int = 0
 
 
 _STOP = object()
@@ -127,14 +148,25 @@ _STOP = object()
 class SqlDocumentStore:
     """``DocumentStore`` on SQLAlchemy (SQLite or PostgreSQL), with one writer thread."""
 
-    def __init__(self, engine: Engine, *, compact_after: int = DEFAULT_COMPACT_AFTER) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        compact_after: int = DEFAULT_COMPACT_AFTER,
+        fast_path: bool = True,
+    ) -> None:
         self.engine = engine
         self.compact_after = compact_after
-        self._queue: queue.SimpleQueue[_Append | object] = queue.SimpleQueue()
+        self._insert_sql = LogInsert(engine.dialect)
+        self._fast = SqliteFastPath.for_engine(engine, self._insert_sql) if fast_path else None
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._counters = _Counters()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
+        # Appends handed to the writer thread and not yet settled on the loop. While there are
+        # any, new appends queue behind them: a document's log keeps the order of its updates.
+        self._in_writer = 0
 
     # -- public interface -------------------------------------------------------------------
 
@@ -145,11 +177,16 @@ class SqlDocumentStore:
     def append(
         self, doc_id: str, update: bytes, *, author_user_id: int | None
     ) -> asyncio.Future[None]:
-        """Queue an update for the writer thread; the future resolves once it is committed."""
+        """Store an update; the future resolves once it is committed (at once on the fast path)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._ensure_writer()
-        self._queue.put(_Append(doc_id, update, author_user_id, utcnow(), future, loop))
+        row = LogRow(doc_id, update, author_user_id, utcnow())
+        if self._fast is not None and self._in_writer == 0 and self._fast.try_commit([row]):
+            future.set_result(None)
+            self._after_fast_commit(doc_id)
+            return future
+        self._in_writer += 1
+        self._submit(_Append(row, future, loop))
         return future
 
     async def compact(self, doc_id: str) -> None:
@@ -158,6 +195,8 @@ class SqlDocumentStore:
 
     async def close(self) -> None:
         """Commit what is queued and stop the writer thread."""
+        if self._fast is not None:
+            self._fast.close()
         thread = self._thread
         if thread is None:
             return
@@ -177,6 +216,30 @@ class SqlDocumentStore:
         return LoadedDocument(merge_into_doc(updates).get_update(), tail)
 
     # -- writing ----------------------------------------------------------------------------
+
+    def _submit(self, job: _Job) -> None:
+        self._ensure_writer()
+        self._queue.put(job)
+
+    def _after_fast_commit(self, doc_id: str) -> None:
+        self._count_stored([doc_id])
+        self._counters.fast_commits += 1
+        if self._counters.fast_commits % CHECKPOINT_EVERY == 0:
+            self._submit(_Checkpoint())
+
+    def _count_stored(self, doc_ids: list[str]) -> None:
+        """Count stored rows per document and queue a compaction for those past the limit."""
+        due: list[str] = []
+        with self._lock:
+            counters = self._counters
+            for doc_id in doc_ids:
+                count = counters.since_snapshot.get(doc_id, 0) + 1
+                counters.since_snapshot[doc_id] = count
+                if count >= self.compact_after and doc_id not in counters.compaction_queued:
+                    counters.compaction_queued.add(doc_id)
+                    due.append(doc_id)
+        for doc_id in due:
+            self._submit(_Compact(doc_id))
 
     def _ensure_writer(self) -> None:
         if self._thread is None:
@@ -200,9 +263,9 @@ class SqlDocumentStore:
             first = self._queue.get()
             if first is _STOP:
                 return
-            batch = [first]
+            jobs = [first]
             stop = False
-            while len(batch) < MAX_BATCH:
+            while len(jobs) < MAX_BATCH:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -210,8 +273,15 @@ class SqlDocumentStore:
                 if item is _STOP:
                     stop = True
                     break
-                batch.append(item)
-            self._write_batch([b for b in batch if isinstance(b, _Append)])
+                jobs.append(item)
+            appends = [j for j in jobs if isinstance(j, _Append)]
+            if appends:
+                self._write_batch(appends)
+            for job in jobs:
+                if isinstance(job, _Compact):
+                    self._run_compaction(job.doc_id)
+                elif isinstance(job, _Checkpoint):
+                    self._checkpoint()
             if stop:
                 return
 
@@ -229,41 +299,58 @@ class SqlDocumentStore:
                     results.append(None)
                 except Exception as exc:
                     results.append(exc)
-        _resolve(batch, results)
-        stored = {item.doc_id for item, r in zip(batch, results, strict=True) if r is None}
-        self._compact_if_due(stored)
+        self._count_stored(
+            [item.doc_id for item, r in zip(batch, results, strict=True) if r is None]
+        )
+        self._resolve(batch, results)
 
     def _insert(self, batch: list[_Append]) -> None:
         conn = self._conn
         assert conn is not None
         with conn.begin():
             _lock_documents(conn, {item.doc_id for item in batch})
-            conn.execute(
-                insert(DocumentUpdate),
-                [
-                    {
-                        "document_id": item.doc_id,
-                        "update": item.update,
-                        "author_user_id": item.author_user_id,
-                        "created_at": item.created_at,
-                    }
-                    for item in batch
-                ],
+            conn.exec_driver_sql(
+                self._insert_sql.sql, self._insert_sql.parameters([item.row for item in batch])
             )
-        with self._lock:
-            for item in batch:
-                counters = self._counters.since_snapshot
-                counters[item.doc_id] = counters.get(item.doc_id, 0) + 1
 
-    def _compact_if_due(self, doc_ids: set[str]) -> None:
-        for doc_id in doc_ids:
+    def _run_compaction(self, doc_id: str) -> None:
+        try:
+            self._compact_sync(doc_id)
+        except Exception:
+            log.exception("compaction of document %s failed", doc_id)
+        finally:
             with self._lock:
-                due = self._counters.since_snapshot.get(doc_id, 0) >= self.compact_after
-            if due:
-                try:
-                    self._compact_sync(doc_id)
-                except Exception:
-                    log.exception("compaction of document %s failed", doc_id)
+                self._counters.compaction_queued.discard(doc_id)
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the database file without waiting for anyone (SQLite only)."""
+        conn = self._conn
+        if conn is None or conn.dialect.name != "sqlite":
+            return
+        try:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+        except Exception:
+            log.exception("WAL checkpoint failed")
+
+    def _resolve(self, batch: list[_Append], results: list[BaseException | None]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Append, BaseException | None]]] = {}
+        for item, result in zip(batch, results, strict=True):
+            by_loop.setdefault(item.loop, []).append((item, result))
+        for loop, items in by_loop.items():
+            # One call per loop keeps the futures resolving in the order they were queued; a
+            # closed loop has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._settle, items)
+
+    def _settle(self, items: list[tuple[_Append, BaseException | None]]) -> None:
+        self._in_writer -= len(items)
+        for item, error in items:
+            if item.future.done():
+                continue
+            if error is None:
+                item.future.set_result(None)
+            else:
+                item.future.set_exception(error)
 
     def _compact_sync(self, doc_id: str) -> None:
         # Read under the document's row lock: then no writer (on any node) has an uncommitted
@@ -295,7 +382,9 @@ class SqlDocumentStore:
                     )
                 )
         with self._lock:
-            self._counters.since_snapshot[doc_id] = 0
+            # Rows stored while this ran stay counted.
+            counters = self._counters.since_snapshot
+            counters[doc_id] = max(0, counters.get(doc_id, 0) - len(rows))
 
 
 def _lock_documents(conn: Connection, doc_ids: set[str]) -> None:
@@ -309,24 +398,3 @@ def _lock_documents(conn: Connection, doc_ids: set[str]) -> None:
         .order_by(col(Document.id))
         .with_for_update()
     ).all()
-
-
-def _resolve(batch: list[_Append], results: list[BaseException | None]) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Append, BaseException | None]]] = {}
-    for item, result in zip(batch, results, strict=True):
-        by_loop.setdefault(item.loop, []).append((item, result))
-    for loop, items in by_loop.items():
-        # One call per loop keeps the futures resolving in the order they were queued; a closed
-        # loop has nobody waiting any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle, items)
-
-
-def _settle(items: list[tuple[_Append, BaseException | None]]) -> None:
-    for item, error in items:
-        if item.future.done():
-            continue
-        if error is None:
-            item.future.set_result(None)
-        else:
-            item.future.set_exception(error)
