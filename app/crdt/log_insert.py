@@ -46,7 +46,7 @@ class LogInsert:
         self._index = [COLUMNS.index(name) for name in order]
         self._names = order
         processors: list[Callable[[Any], Any] | None] = [
-            table.c[name].type.bind_processor(dialect) for name in order
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
         ]
         self._processors = processors
 

@@ -4,6 +4,9 @@ The room applies what an editing connection sends, stores the update the Doc act
 (from its transaction observer, never the bytes received) and relays it only after the store
 confirmed it: whatever a peer has seen survives a crash. Per-connection rights are checked here
 on every message; the room never decides rights itself, it reads them from the connection.
+Sections with field rules (who may change which field) get a ``WriteGuard``: every update goes
+through its shadow copy first, and a change the sender may not make is put back by a repair that
+is applied, stored and relayed right after the update.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pycrdt import Doc, TransactionEvent
 
 from app.crdt.awareness import PresenceTable
 from app.crdt.connection import CLOSE_INTERNAL, Connection
+from app.crdt.field_rules import WriteGuard
 from app.crdt.protocol import (
     EMPTY_UPDATE,
     AwarenessEntry,
@@ -57,7 +61,13 @@ class Room:
     """One document in memory with the connections that have it open."""
 
     def __init__(
-        self, doc_id: str, state: bytes, *, store: DocumentStore, publish: Publish
+        self,
+        doc_id: str,
+        state: bytes,
+        *,
+        store: DocumentStore,
+        publish: Publish,
+        section: str | None = None,
     ) -> None:
         self.doc_id = doc_id
         self.store = store
@@ -74,6 +84,7 @@ class Room:
         self._tail: asyncio.Future[None] | None = None
         self._capture: list[bytes] | None = None
         self._subscription = self.doc.observe(self._on_transaction)
+        self.guard = WriteGuard.for_section(section, state) if section else None
 
     # -- connections ------------------------------------------------------------------------
 
@@ -115,7 +126,7 @@ class Room:
 
     async def apply_server_update(self, update: bytes, *, author_user_id: int | None) -> None:
         """Apply a change made by the server (e.g. a restore): stored, then relayed."""
-        committed, error = self._apply(update)
+        committed, error = self._apply(update, shadowed=False)
         futures = [self._commit(u, author_user_id, None) for u in committed]
         if error is not None:
             raise error
@@ -124,7 +135,7 @@ class Room:
 
     def apply_remote(self, update: bytes) -> None:
         """Apply an update another node already stored; relay it here without storing it."""
-        committed, error = self._apply(update)
+        committed, error = self._apply(update, shadowed=False)
         if error is not None:
             log.error("an update from another node did not apply to %s: %r", self.doc_id, error)
         for update_ in committed:
@@ -144,8 +155,17 @@ class Room:
             self._broadcast(awareness_message(accepted), exclude=None)
 
     async def _apply_from(self, conn: Connection, update: bytes) -> None:
-        committed, error = self._apply(update)
+        repair: bytes | None = None
+        if self.guard is not None:
+            # Raises (closing this connection) before the room's Doc is touched.
+            self.guard.sync_with(self.doc)
+            repair = self.guard.admit(update, conn.identity)
+        committed, error = self._apply(update, shadowed=True)
         futures = [self._commit(u, conn.identity.user_id, conn) for u in committed]
+        if repair is not None and error is None:
+            fixed, error = self._apply(repair, shadowed=True)
+            # Made by the server, and sent to the sender too: their copy gets the old value back.
+            futures += [self._commit(u, None, None) for u in fixed]
         if error is not None:
             raise error
         if futures:
@@ -155,8 +175,11 @@ class Room:
             with contextlib.suppress(Exception):
                 await asyncio.shield(futures[-1])
 
-    def _apply(self, update: bytes) -> tuple[list[bytes], BaseException | None]:
-        """Apply bytes to the Doc; return what it committed (possibly a part, on an error)."""
+    def _apply(
+        self, update: bytes, *, shadowed: bool
+    ) -> tuple[list[bytes], BaseException | None]:
+        """Apply bytes to the Doc; return what it committed (possibly a part, on an error).
+        ``shadowed``: the guard's shadow has the update already."""
         if not update or update == EMPTY_UPDATE:
             return [], None
         captured: list[bytes] = []
@@ -166,10 +189,23 @@ class Room:
         except BaseException as exc:
             if not is_crdt_error(exc):
                 raise
+            if self.guard is not None:
+                self.guard.mark_stale()
             return captured, exc
         finally:
             self._capture = None
+        if self.guard is not None and not shadowed:
+            self._follow(update)
         return captured, None
+
+    def _follow(self, update: bytes) -> None:
+        assert self.guard is not None
+        try:
+            self.guard.follow(update)
+        except BaseException as exc:
+            if not is_crdt_error(exc):
+                raise
+            log.error("the shadow of %s did not take an update; rebuilding it", self.doc_id)
 
     def _on_transaction(self, event: TransactionEvent) -> None:
         update = event.update

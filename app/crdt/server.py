@@ -40,7 +40,7 @@ from app.crdt.protocol import ProtocolError, parse_message
 from app.crdt.pubsub import Event, EventKind, PubSub, make_pubsub
 from app.crdt.room import Room, is_crdt_error, is_panic
 from app.crdt.store import DEFAULT_COMPACT_AFTER, DocumentStore, SqlDocumentStore
-from app.models import User
+from app.models import Document, User
 from app.services.access_bus import AccessBus
 from app.services.accounts import user_for_session_token
 from app.services.documents import document_access
@@ -82,6 +82,7 @@ class RoomServer:
         store: DocumentStore | None = None,
         pubsub: PubSub | None = None,
         config: RoomConfig | None = None,
+        section_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -91,6 +92,8 @@ class RoomServer:
             engine, compact_after=self.config.compact_after
         )
         self.pubsub: PubSub = pubsub or make_pubsub(settings.redis_url)
+        # Which section a document is, for the field rules its room enforces.
+        self.section_of = section_of or self._section_from_database
         self.rooms: dict[str, Room] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -273,10 +276,17 @@ class RoomServer:
                 # applied after (applying an update twice is harmless).
                 self._loading[doc_id] = []
                 try:
+                    section = await anyio.to_thread.run_sync(self.section_of, doc_id)
                     loaded = await self.store.load(doc_id)
                 finally:
                     buffered = self._loading.pop(doc_id)
-                room = Room(doc_id, loaded.state, store=self.store, publish=self._publish)
+                room = Room(
+                    doc_id,
+                    loaded.state,
+                    store=self.store,
+                    publish=self._publish,
+                    section=section,
+                )
                 for update in buffered:
                     room.apply_remote(update)
                 self.rooms[doc_id] = room
@@ -285,6 +295,11 @@ class RoomServer:
                 room.unload_task.cancel()
                 room.unload_task = None
             return room
+
+    def _section_from_database(self, doc_id: str) -> str | None:
+        with Session(self.engine) as session:
+            document = session.get(Document, doc_id)
+            return str(document.section) if document is not None else None
 
     def _release(self, room: Room) -> None:
         room.holds -= 1

@@ -212,6 +212,7 @@ def make_server(store: HeldStore) -> RoomServer:
         store=store,
         pubsub=InProcessPubSub(),
         config=RoomConfig(unload_after_seconds=0),
+        section_of=lambda _doc_id: None,
     )
 
 

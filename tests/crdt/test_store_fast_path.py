@@ -22,23 +22,34 @@ from tests.crdt.conftest import doc_id_of
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def test_log_rows_written_as_plain_sql_read_back_like_orm_rows(
+def test_log_rows_written_as_plain_sql_are_stored_exactly_like_orm_rows(
     settings: Settings, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.plan)
-    engine = make_engine(settings.database_url)
-    insert_ = LogInsert(engine.dialect)
     when = datetime(2026, 11, 23, 21, 30, 5, 123456, tzinfo=UTC)
     author = family.user("moeder").id
+    db.add(
+        DocumentUpdate(
+            document_id=doc_id, update=b"\x00\x01", author_user_id=author, created_at=when
+        )
+    )
+    db.commit()
+    engine = make_engine(settings.database_url)
+    insert_ = LogInsert(engine.dialect)
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            insert_.sql, insert_.parameters([LogRow(doc_id, b"\x00\x01\xff", author, when)])
+            insert_.sql, insert_.parameters([LogRow(doc_id, b"\x00\x01", author, when)])
         )
+        # As the database holds them, not as SQLAlchemy converts them back.
+        raw = conn.exec_driver_sql(
+            "SELECT document_id, author_user_id, CAST(created_at AS TEXT) FROM document_updates"
+        ).all()
     engine.dispose()
-    row = db.exec(select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)).one()
-    assert row.update == b"\x00\x01\xff"
-    assert row.author_user_id == author
-    assert row.created_at.replace(tzinfo=UTC) == when
+    assert len(raw) == 2
+    assert raw[0] == raw[1]
+    rows = db.exec(select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)).all()
+    assert [r.update for r in rows] == [b"\x00\x01", b"\x00\x01"]
+    assert rows[1].created_at.replace(tzinfo=UTC) == when
 
 
 @sqlite_only
