@@ -35,9 +35,6 @@ def _serve(args: argparse.Namespace) -> int:
         # CRDT updates are small binary frames: compressing them saves almost nothing, costs
         # CPU on both sides and about 50 KB of memory per connection (docs/benchmarks.md).
         ws_per_message_deflate=False,
-        # The sans-I/O protocol writes a frame straight to the transport, with no reader and
-        # keep-alive tasks per connection: ~20 KB less memory per idle connection.
-        ws="websockets-sansio",
     )
     return 0
 
