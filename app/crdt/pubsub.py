@@ -6,6 +6,10 @@ of a change decides whether it is stored: a connection, yes; another node, no).
 
 ``InProcessPubSub`` serves one node (and lets tests join several servers in one process through a
 shared ``InProcessHub``); ``RedisPubSub`` is used when ``EENPLAN_REDIS_URL`` is set.
+
+Redis pub/sub forgets what it sent while a subscriber was away. After the subscription broke and
+is back, the bus calls ``on_gap``: the node then reads its open documents from the database
+(every update is stored before it is published) and checks every live connection's rights again.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Event:
 
 
 EventHandler = Callable[[Event], None]
+GapHandler = Callable[[], None]
 
 
 class PubSub(Protocol):
@@ -55,8 +60,9 @@ class PubSub(Protocol):
 
     node_id: str
 
-    async def start(self, handler: EventHandler) -> None:
-        """Begin delivering events from other nodes to ``handler`` (on the event loop)."""
+    async def start(self, handler: EventHandler, *, on_gap: GapHandler | None = None) -> None:
+        """Begin delivering events from other nodes to ``handler`` (on the event loop);
+        ``on_gap`` is called when events may have been missed (and none are any more)."""
 
     def publish(self, kind: EventKind, key: str, payload: bytes = b"") -> None:
         """Send an event to the other nodes, in order, without waiting."""
@@ -85,7 +91,7 @@ class InProcessPubSub:
         self._handler: EventHandler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def start(self, handler: EventHandler) -> None:
+    async def start(self, handler: EventHandler, *, on_gap: GapHandler | None = None) -> None:
         self._handler = handler
         self._loop = asyncio.get_running_loop()
         self.hub.members.append(self)
@@ -121,7 +127,7 @@ class RedisPubSub:
         self._client: object | None = None
         self._subscription: object | None = None
 
-    async def start(self, handler: EventHandler) -> None:
+    async def start(self, handler: EventHandler, *, on_gap: GapHandler | None = None) -> None:
         import redis.asyncio as redis
 
         client = redis.Redis.from_url(self.url)
@@ -131,7 +137,7 @@ class RedisPubSub:
         # Subscribed before start() returns: nothing published after this point is missed.
         await pubsub.subscribe(self.channel)
         self._tasks = [
-            asyncio.create_task(self._listen(pubsub, handler), name="redis-listen"),
+            asyncio.create_task(self._listen(pubsub, handler, on_gap), name="redis-listen"),
             asyncio.create_task(self._send(client), name="redis-send"),
         ]
 
@@ -154,9 +160,20 @@ class RedisPubSub:
                     log.exception("publishing to redis failed (attempt %d)", attempt + 1)
                     await asyncio.sleep(0.2 * (attempt + 1))
 
-    async def _listen(self, pubsub: object, handler: EventHandler) -> None:
+    async def _listen(
+        self, pubsub: object, handler: EventHandler, on_gap: GapHandler | None
+    ) -> None:
+        broken = False
         while True:
             try:
+                if broken:
+                    # Subscribed again before anyone looks at the database, so an event is
+                    # either stored before this point (found there) or delivered after it.
+                    await pubsub.subscribe(self.channel)  # type: ignore[attr-defined]
+                    broken = False
+                    log.warning("redis subscription is back; catching up from the database")
+                    if on_gap is not None:
+                        on_gap()
                 async for message in pubsub.listen():  # type: ignore[attr-defined]
                     if message.get("type") != "message":
                         continue
@@ -171,6 +188,7 @@ class RedisPubSub:
                 raise
             except Exception:
                 log.exception("redis subscription failed; reconnecting")
+                broken = True
                 await asyncio.sleep(0.5)
 
     async def stop(self) -> None:

@@ -114,7 +114,7 @@ class RoomServer:
         """Subscribe to access changes and to the other nodes."""
         self._loop = asyncio.get_running_loop()
         self._stopping = False
-        await self.pubsub.start(self._on_remote_event)
+        await self.pubsub.start(self._on_remote_event, on_gap=self._after_gap)
         self._unsubscribe = [self.access_bus.subscribe(self._on_access_published)]
 
     async def stop(self) -> None:
@@ -385,6 +385,22 @@ class RoomServer:
         return decisions
 
     # -- other nodes ------------------------------------------------------------------------
+
+    def _after_gap(self) -> None:
+        """Events from other nodes may have been missed: check every live connection's rights
+        again and bring every open document up to what is stored."""
+        self._access_epoch += 1
+        connections = [conn for room in self.rooms.values() for conn in room.connections]
+        if connections:
+            self._spawn(self._recheck(connections))
+        for room in list(self.rooms.values()):
+            self._spawn(self._catch_up(room))
+
+    async def _catch_up(self, room: Room) -> None:
+        loaded = await self.store.load(room.doc_id)
+        if self.rooms.get(room.doc_id) is room and not room.broken:
+            # Applying what the room has already changes nothing; the rest is relayed.
+            room.apply_remote(loaded.state)
 
     def _publish(self, kind: EventKind, key: str, payload: bytes) -> None:
         self.pubsub.publish(kind, key, payload)

@@ -158,3 +158,34 @@ def test_a_room_opened_later_on_the_other_node_has_every_edit(
         with open_on(two, family.user("jongere"), doc_id) as ws_b:
             b = YClient(ws_b).sync()
             assert b.content() == "wonen school werk"
+
+
+@pytest.mark.parametrize("nodes", ["in-process"], indirect=True)
+def test_after_a_gap_in_the_bus_a_node_catches_up_from_the_database_and_rechecks_rights(
+    nodes: tuple[Node, Node], open_on: OpenOn, family: Family, db: Session
+) -> None:
+    one, two = nodes
+    doc_id = doc_id_of(db, family, Section.analyse)
+    bus_two = two.rooms.pubsub
+    assert isinstance(bus_two, InProcessPubSub)
+    with open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a, open_on(
+        two, family.user("jongere"), doc_id
+    ) as ws_b, open_on(two, family.user("specialist"), doc_id) as ws_s:
+        a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
+        YClient(ws_s).sync()
+        bus_two.hub.members.remove(bus_two)  # node 2 hears nothing from here on
+        a.type("gemist door node 2")
+        a.barrier()
+        participants.remove_participant(
+            db,
+            actor=family.user("aanspreekpunt"),
+            case_id=family.case.id,
+            participant_id=family.places["specialist"].id,  # type: ignore[arg-type]
+            bus=one.app.state.access_bus,
+        )
+        b.barrier()
+        assert b.content() == ""
+        bus_two.hub.members.append(bus_two)
+        ws_b.portal.call(two.rooms._after_gap)  # what the Redis bus calls once it is back
+        b.pump_until(lambda: b.content() == "gemist door node 2")
+        assert expect_close(ws_s) == 4403
