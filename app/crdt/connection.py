@@ -3,6 +3,12 @@
 Rights live here, per connection, and can change while it is open (downgrade on revocation).
 Sending never blocks the room: a message goes into the connection's own queue, and a client
 that does not keep up is closed (1013) instead of slowing everyone down.
+
+When nothing is queued or being sent, ``send`` writes at once instead: it starts the ASGI send
+right there, which with uvicorn finishes without waiting whenever the socket can take more.
+Only if it has to wait (the client is slow) does the rest of that send go to the queue, ahead of
+anything sent after it. A room fanning an edit out to fifty people thus costs fifty writes, not
+fifty task switches as well.
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -61,6 +68,39 @@ class Identity:
 
 
 @dataclass(eq=False)
+class _Unfinished:
+    """A send that ``Connection.send`` started and that had to wait for ``waiting_for``."""
+
+    coro: Coroutine[Any, Any, None]
+    waiting_for: Any
+
+    async def finish(self) -> None:
+        """Run the rest of the send, as a task would have (the same steps, in this task)."""
+        waiting_for = self.waiting_for
+        while True:
+            try:
+                if waiting_for is None:
+                    await asyncio.sleep(0)  # it only gave way to other tasks (a bare yield)
+                else:
+                    # What a task does with a future its coroutine yielded: take it over.
+                    waiting_for._asyncio_future_blocking = False
+                    await waiting_for
+            except BaseException as exc:
+                try:
+                    waiting_for = self.coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                waiting_for = self.coro.send(None)
+            except StopIteration:
+                return
+
+    def abandon(self) -> None:
+        self.coro.close()
+
+
+@dataclass(eq=False)
 class Connection:
     websocket: WebSocket
     doc_id: str
@@ -69,8 +109,10 @@ class Connection:
     queue_size: int = DEFAULT_SEND_QUEUE
     client_ids: set[int] = field(default_factory=set)
     close_code: int | None = None
-    _queue: asyncio.Queue[bytes | None] = field(init=False)
+    _queue: asyncio.Queue[bytes | _Unfinished | None] = field(init=False)
     _closing: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _sending: bool = field(init=False, default=False)
+    _sender: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
@@ -84,11 +126,30 @@ class Connection:
         return self.close_code is not None
 
     def send(self, message: bytes) -> None:
-        """Queue a message; a full queue closes this connection (it is too slow)."""
+        """Send now if the line is free, else queue; a full queue closes this connection
+        (it is too slow)."""
         if self.is_closing:
             return
+        if not self._sending and self._queue.empty():
+            self._send_now(message)
+            return
+        self._enqueue(message)
+
+    def _send_now(self, message: bytes) -> None:
+        coro = self.websocket.send_bytes(message)
         try:
-            self._queue.put_nowait(message)
+            waiting_for = coro.send(None)
+        except StopIteration:
+            return  # written
+        except Exception as exc:
+            log.info("a send to user %s failed: %r", self.identity.user_id, exc)
+            self.close(CLOSE_GOING_AWAY)
+            return
+        self._enqueue(_Unfinished(coro, waiting_for))
+
+    def _enqueue(self, item: bytes | _Unfinished) -> None:
+        try:
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             log.warning("closing a slow connection of user %s", self.identity.user_id)
             self.close(CLOSE_TRY_AGAIN)
@@ -99,17 +160,31 @@ class Connection:
             return
         self.close_code = code
         while not self._queue.empty():
-            self._queue.get_nowait()
+            item = self._queue.get_nowait()
+            if isinstance(item, _Unfinished):
+                item.abandon()
         self._queue.put_nowait(None)
         self._closing.set()
+        if code == CLOSE_TRY_AGAIN and self._sending and self._sender is not None:
+            # The send under way waits for a client that stopped reading: it would hold the
+            # socket open forever. Stop it; the handler then ends and the socket is dropped.
+            self._sender.cancel()
 
     async def send_loop(self) -> None:
         """Drain the queue to the socket; ends after sending the close frame."""
+        self._sender = asyncio.current_task()
         while True:
-            message = await self._queue.get()
-            if message is None:
+            item = await self._queue.get()
+            if item is None:
                 break
-            await self.websocket.send_bytes(message)
+            self._sending = True
+            try:
+                if isinstance(item, _Unfinished):
+                    await item.finish()
+                else:
+                    await self.websocket.send_bytes(item)
+            finally:
+                self._sending = False
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await self.websocket.close(self.close_code or CLOSE_GOING_AWAY)

@@ -71,17 +71,31 @@ def run(scenario: Coroutine[Any, Any, None]) -> None:
     asyncio.run(asyncio.wait_for(scenario, timeout=10))
 
 
+class RecordingSocket:
+    """Stands in for a WebSocket: keeps what was sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
 def make_conn(user_id: int = 1, access: Access = "edit") -> Connection:
     identity = Identity(user_id, f"Persoon {user_id}", "jongere", user_id, "case")
-    return Connection(websocket=None, doc_id="doc", identity=identity, access=access)  # type: ignore[arg-type]
+    return Connection(
+        websocket=RecordingSocket(),  # type: ignore[arg-type]
+        doc_id="doc",
+        identity=identity,
+        access=access,
+    )
 
 
 def sent(conn: Connection) -> list[Any]:
-    messages = []
-    while not conn._queue.empty():
-        item = conn._queue.get_nowait()
-        if item is not None:
-            messages.append(parse_message(item))
+    """What the connection sent since the last call (nothing here waits, so nothing queues)."""
+    socket: RecordingSocket = conn.websocket  # type: ignore[assignment]
+    messages = [parse_message(data) for data in socket.sent]
+    socket.sent.clear()
     return messages
 
 
