@@ -159,7 +159,7 @@ class Room:
         if self.guard is not None:
             # Raises (closing this connection) before the room's Doc is touched.
             self.guard.sync_with(self.doc)
-            repair = self.guard.admit(update, conn.identity)
+            repair = self.guard.admit(update, conn.identity, current=self.doc)
         committed, error = self._apply(update, shadowed=True)
         futures = [self._commit(u, conn.identity.user_id, conn) for u in committed]
         if repair is not None and error is None:
