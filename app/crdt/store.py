@@ -5,8 +5,9 @@ SQLite and PostgreSQL. On SQLite an append first tries to commit at once on the 
 (``SqliteFastPath``: a WAL commit without sync, ~20 µs, never waiting for a lock). Otherwise, and
 always on PostgreSQL, it goes to one writer thread that commits whatever has queued up in a
 single transaction (group commit) and then resolves each caller's future on its event loop. A
-room relays an update only after its future resolved. The writer thread also runs compaction and
-WAL checkpoints, so nothing that syncs to disk runs on the loop.
+room relays an update only after its future resolved. The writer thread also runs WAL
+checkpoints, so nothing that syncs to disk runs on the loop; compaction has a thread of its own,
+so appends never wait while a document is compacted.
 
 Compaction writes a snapshot (the state of every update up to an id) and keeps the update rows:
 they are the history with authors. Loading is the newest snapshot plus the updates after it.
@@ -123,16 +124,11 @@ class _Append:
 
 
 @dataclass(frozen=True)
-class _Compact:
-    doc_id: str
-
-
-@dataclass(frozen=True)
 class _Checkpoint:
     pass
 
 
-_Job = _Append | _Compact | _Checkpoint
+_Job = _Append | _Checkpoint
 
 
 @dataclass
@@ -163,6 +159,8 @@ class SqlDocumentStore:
         self._counters = _Counters()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._compactions: queue.SimpleQueue[str | object] = queue.SimpleQueue()
+        self._compactor: threading.Thread | None = None
         self._conn: Connection | None = None
         # Appends handed to the writer thread and not yet settled on the loop. While there are
         # any, new appends queue behind them: a document's log keeps the order of its updates.
@@ -194,15 +192,20 @@ class SqlDocumentStore:
         await anyio.to_thread.run_sync(self._compact_sync, doc_id)
 
     async def close(self) -> None:
-        """Commit what is queued and stop the writer thread."""
+        """Commit what is queued, finish queued compactions and stop both threads."""
         if self._fast is not None:
             self._fast.close()
         thread = self._thread
-        if thread is None:
-            return
-        self._queue.put(_STOP)
-        await anyio.to_thread.run_sync(thread.join)
-        self._thread = None
+        if thread is not None:
+            self._queue.put(_STOP)
+            await anyio.to_thread.run_sync(thread.join)
+            self._thread = None
+        # After the writer: its last batch may have queued a compaction.
+        compactor = self._compactor
+        if compactor is not None:
+            self._compactions.put(_STOP)
+            await anyio.to_thread.run_sync(compactor.join)
+            self._compactor = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -239,7 +242,8 @@ class SqlDocumentStore:
                     counters.compaction_queued.add(doc_id)
                     due.append(doc_id)
         for doc_id in due:
-            self._submit(_Compact(doc_id))
+            self._ensure_compactor()
+            self._compactions.put(doc_id)
 
     def _ensure_writer(self) -> None:
         if self._thread is None:
@@ -247,6 +251,22 @@ class SqlDocumentStore:
                 target=self._writer_loop, name="eenplan-doc-writer", daemon=True
             )
             self._thread.start()
+
+    def _ensure_compactor(self) -> None:
+        # Called from the loop and from the writer thread.
+        with self._lock:
+            if self._compactor is None:
+                self._compactor = threading.Thread(
+                    target=self._compact_until_stopped, name="eenplan-doc-compactor", daemon=True
+                )
+                self._compactor.start()
+
+    def _compact_until_stopped(self) -> None:
+        while True:
+            doc_id = self._compactions.get()
+            if not isinstance(doc_id, str):
+                return
+            self._run_compaction(doc_id)
 
     def _writer_loop(self) -> None:
         # One connection for the thread's whole life: no pool checkout, reset and return per
@@ -277,11 +297,8 @@ class SqlDocumentStore:
             appends = [j for j in jobs if isinstance(j, _Append)]
             if appends:
                 self._write_batch(appends)
-            for job in jobs:
-                if isinstance(job, _Compact):
-                    self._run_compaction(job.doc_id)
-                elif isinstance(job, _Checkpoint):
-                    self._checkpoint()
+            if any(isinstance(job, _Checkpoint) for job in jobs):
+                self._checkpoint()
             if stop:
                 return
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from pycrdt import Doc, Text
 from sqlmodel import Session, func, select
@@ -113,3 +114,43 @@ def test_an_append_to_a_missing_document_fails_without_failing_the_others(
     assert good is None
     assert isinstance(bad, Exception)
     assert db.exec(select(func.count()).select_from(DocumentUpdate)).one() == 1
+
+
+def test_appends_do_not_wait_while_a_document_is_compacted(
+    settings: Settings, family: Family, db: Session
+) -> None:
+    doc_id = doc_id_of(db, family, Section.plan)
+    updates, expected = _edits(6)
+    engine = make_engine(settings.database_url)
+    # Through the writer thread (as on PostgreSQL), where compaction used to run too.
+    store = SqlDocumentStore(engine, compact_after=2, fast_path=False)
+    compacting = threading.Event()
+    release = threading.Event()
+    real_compact = store._compact_sync
+
+    def slow_compact(doc: str) -> None:
+        compacting.set()
+        release.wait(10)
+        real_compact(doc)
+
+    store._compact_sync = slow_compact  # type: ignore[method-assign]
+
+    async def scenario() -> str:
+        for update in updates[:2]:
+            await store.append(doc_id, update, author_user_id=None)
+        assert await asyncio.to_thread(compacting.wait, 10)
+        # The compaction is stuck; these appends are stored regardless.
+        await asyncio.wait_for(
+            asyncio.gather(*[store.append(doc_id, u, author_user_id=None) for u in updates[2:]]),
+            timeout=5,
+        )
+        release.set()
+        await store.close()
+        return _text((await store.load(doc_id)).state)
+
+    try:
+        assert asyncio.run(scenario()) == expected
+    finally:
+        release.set()
+        engine.dispose()
+    assert db.exec(select(DocumentSnapshot)).all()
