@@ -154,7 +154,7 @@ class WriteGuard:
         self._roots = sorted({rule.root for rule in rules})
         self._touched = False
         self._watched: list[Map] = []
-        self._shadow = self._fresh(state)
+        self._shadow = self._build_shadow(state)
         self._stale = False
 
     @staticmethod
@@ -216,10 +216,10 @@ class WriteGuard:
     def sync_with(self, doc: Doc[Any]) -> None:
         """Rebuild the shadow from the room's document after it may have drifted."""
         if self._stale:
-            self._shadow = self._fresh(doc.get_update())
+            self._shadow = self._build_shadow(doc.get_update())
             self._stale = False
 
-    def _fresh(self, state: bytes) -> Doc[Any]:
+    def _build_shadow(self, state: bytes) -> Doc[Any]:
         shadow: Doc[Any] = Doc(skip_gc=True)
         if state:
             shadow.apply_update(state)

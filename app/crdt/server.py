@@ -351,11 +351,12 @@ class RoomServer:
         self._access_epoch += 1
         if local:
             self.pubsub.publish("access", case_id)
+        self._recheck_soon(lambda conn: conn.identity.case_id == case_id)
+
+    def _recheck_soon(self, affects: Callable[[Connection], bool]) -> None:
+        """Check the rights of the live connections ``affects`` picks again, in the background."""
         affected = [
-            conn
-            for room in self.rooms.values()
-            for conn in room.connections
-            if conn.identity.case_id == case_id
+            conn for room in self.rooms.values() for conn in room.connections if affects(conn)
         ]
         if affected:
             self._spawn(self._recheck(affected))
@@ -390,9 +391,7 @@ class RoomServer:
         """Events from other nodes may have been missed: check every live connection's rights
         again and bring every open document up to what is stored."""
         self._access_epoch += 1
-        connections = [conn for room in self.rooms.values() for conn in room.connections]
-        if connections:
-            self._spawn(self._recheck(connections))
+        self._recheck_soon(lambda _conn: True)
         for room in list(self.rooms.values()):
             self._spawn(self._catch_up(room))
 

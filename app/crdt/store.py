@@ -20,14 +20,14 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
 from pycrdt import Doc
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlmodel import col
 
 from app.crdt.log_insert import LogInsert, LogRow
@@ -86,15 +86,20 @@ def merge_into_doc(updates: Iterable[bytes]) -> Doc[Any]:
     return doc
 
 
-def read_stored(conn: Connection, doc_id: str) -> tuple[list[bytes], int]:
-    """What is stored for a document, in order: the newest snapshot (if any) and every update
-    after it. Also returns how many updates follow the snapshot."""
-    snapshot = conn.execute(
+def _newest_snapshot(conn: Connection, doc_id: str) -> Row[bytes, int] | None:
+    """The newest snapshot's ``state`` and ``upto_update_id``, or None."""
+    return conn.execute(
         select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
         .where(col(DocumentSnapshot.document_id) == doc_id)
         .order_by(col(DocumentSnapshot.upto_update_id).desc())
         .limit(1)
     ).first()
+
+
+def read_stored(conn: Connection, doc_id: str) -> tuple[list[bytes], int]:
+    """What is stored for a document, in order: the newest snapshot (if any) and every update
+    after it. Also returns how many updates follow the snapshot."""
+    snapshot = _newest_snapshot(conn, doc_id)
     upto = snapshot.upto_update_id if snapshot else 0
     tail = list(
         conn.execute(
@@ -247,19 +252,13 @@ class SqlDocumentStore:
 
     def _ensure_writer(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._writer_loop, name="eenplan-doc-writer", daemon=True
-            )
-            self._thread.start()
+            self._thread = _started(self._writer_loop, "eenplan-doc-writer")
 
     def _ensure_compactor(self) -> None:
         # Called from the loop and from the writer thread.
         with self._lock:
             if self._compactor is None:
-                self._compactor = threading.Thread(
-                    target=self._compact_until_stopped, name="eenplan-doc-compactor", daemon=True
-                )
-                self._compactor.start()
+                self._compactor = _started(self._compact_until_stopped, "eenplan-doc-compactor")
 
     def _compact_until_stopped(self) -> None:
         while True:
@@ -374,12 +373,7 @@ class SqlDocumentStore:
         # update below the highest id read. Merging happens outside any transaction.
         with self.engine.begin() as conn:
             _lock_documents(conn, {doc_id})
-            snapshot = conn.execute(
-                select(col(DocumentSnapshot.state), col(DocumentSnapshot.upto_update_id))
-                .where(col(DocumentSnapshot.document_id) == doc_id)
-                .order_by(col(DocumentSnapshot.upto_update_id).desc())
-                .limit(1)
-            ).first()
+            snapshot = _newest_snapshot(conn, doc_id)
             upto = snapshot.upto_update_id if snapshot else 0
             rows = conn.execute(
                 select(col(DocumentUpdate.id), col(DocumentUpdate.update))
@@ -402,6 +396,12 @@ class SqlDocumentStore:
             # Rows stored while this ran stay counted.
             counters = self._counters.since_snapshot
             counters[doc_id] = max(0, counters.get(doc_id, 0) - len(rows))
+
+
+def _started(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def _lock_documents(conn: Connection, doc_ids: set[str]) -> None:
