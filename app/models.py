@@ -10,7 +10,7 @@ import enum
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Column, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -167,6 +167,21 @@ class DocumentUpdate(SQLModel, table=True):
     document_id: str = Field(foreign_key="documents.id", index=True, max_length=32)
     update: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     author_user_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentClient(SQLModel, table=True):
+    """Which account a Yjs client id belongs to in a document: bound at its first use and
+    never given to anyone else. ``user_id`` None: a client id of the server itself (repairs,
+    restores). Written in the same transaction as the update that first used it."""
+
+    __tablename__ = "document_clients"
+
+    document_id: str = Field(foreign_key="documents.id", primary_key=True, max_length=32)
+    client_id: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    user_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 
