@@ -8,6 +8,7 @@ Create Date: 2026-11-30 00:40:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = '0006'
@@ -22,7 +23,7 @@ def upgrade() -> None:
         sa.Column('document_id', sa.String(length=32), nullable=False),
         sa.Column('client_id', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=True),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['document_id'], ['documents.id']),
         sa.ForeignKeyConstraint(['user_id'], ['users.id']),
         sa.PrimaryKeyConstraint('document_id', 'client_id'),
