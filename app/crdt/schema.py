@@ -56,6 +56,35 @@ def option_label(list_name: str, value: str | None) -> str:
     return ""
 
 
+@cache
+def root_kinds(section: str) -> dict[str, str]:
+    """Every root shared type a document of ``section`` may have: name → ``'text'``,
+    ``'array'`` or ``'map'`` (the server refuses updates that create any other root)."""
+    kinds: dict[str, str] = {}
+    for block in section_schema(section)["blocks"]:
+        groups = block.get("groups")
+        roots = (
+            [f"{block['key']}.{option['value']}" for option in options(groups)]
+            if groups
+            else [block["key"]]
+        )
+        kind = block["kind"]
+        for root in roots:
+            if kind == "text":
+                kinds[root] = "text"
+            elif kind == "list":
+                kinds[root] = "array"
+            elif kind in ("record", "per_participant"):
+                kinds[root] = "map"
+                if kind == "record":
+                    for field in block["fields"]:
+                        if field["kind"] in ("text", "line"):
+                            kinds[f"{root}.{field['key']}"] = "text"
+            else:
+                raise ValueError(f"unknown block kind {kind!r}")
+    return kinds
+
+
 def read_document(section: str, doc: Doc) -> dict[str, Any]:
     """Plain data of ``doc`` following the schema of ``section``.
 

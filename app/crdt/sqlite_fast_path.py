@@ -51,7 +51,8 @@ class SqliteFastPath:
         except sqlite3.Error:
             return False  # the write lock is taken (or the database is unreachable)
         try:
-            conn.executemany(self.insert.sql, self.insert.parameters(rows))
+            for sql, parameters in self.insert.statements(rows):
+                conn.executemany(sql, parameters)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.debug("fast-path commit failed, the writer thread takes it: %r", exc)

@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from app.crdt.log_insert import LogInsert, LogRow
 from app.crdt.sqlite_fast_path import SqliteFastPath
-from app.models import Document, DocumentSnapshot, DocumentUpdate, utcnow
+from app.models import Document, DocumentClient, DocumentSnapshot, DocumentUpdate, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +44,34 @@ CHECKPOINT_EVERY = 1000  # fast-path commits between two WAL checkpoints on the 
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """A document as stored: its whole state as one update, and how many log rows follow the
-    newest snapshot (the compaction counter starts there)."""
+    """A document as stored: its whole state as one update, how many log rows follow the
+    newest snapshot (the compaction counter starts there), and whose each Yjs client id is
+    (user id; None for the server's own)."""
 
     state: bytes
     updates_since_snapshot: int
+    clients: dict[int, int | None] = field(default_factory=dict)
 
 
 class DocumentStore(Protocol):
-    """Where rooms keep documents. ``append`` must be durable when its future resolves."""
+    """Where rooms keep documents. ``append`` must be durable when its future resolves; a
+    failed append fails its future and makes ``healthy`` False until an append succeeds."""
 
     async def load(self, doc_id: str) -> LoadedDocument: ...
 
+    async def load_clients(self, doc_id: str) -> dict[int, int | None]: ...
+
     def append(
-        self, doc_id: str, update: bytes, *, author_user_id: int | None
+        self,
+        doc_id: str,
+        update: bytes,
+        *,
+        author_user_id: int | None,
+        new_clients: tuple[int, ...] = (),
     ) -> asyncio.Future[None]: ...
+
+    @property
+    def healthy(self) -> bool: ...
 
     async def compact(self, doc_id: str) -> None: ...
 
@@ -109,6 +122,16 @@ def read_stored(conn: Connection, doc_id: str) -> tuple[list[bytes], int]:
         ).scalars()
     )
     return ([snapshot.state] if snapshot else []) + tail, len(tail)
+
+
+def read_clients(conn: Connection, doc_id: str) -> dict[int, int | None]:
+    """Whose each Yjs client id of a document is (user id; None for the server)."""
+    rows = conn.execute(
+        select(col(DocumentClient.client_id), col(DocumentClient.user_id)).where(
+            col(DocumentClient.document_id) == doc_id
+        )
+    ).all()
+    return {int(row.client_id): row.user_id for row in rows}
 
 
 def stored_doc(conn: Connection, doc_id: str) -> Doc[Any]:
@@ -170,6 +193,7 @@ class SqlDocumentStore:
         # Appends handed to the writer thread and not yet settled on the loop. While there are
         # any, new appends queue behind them: a document's log keeps the order of its updates.
         self._in_writer = 0
+        self._failing = False
 
     # -- public interface -------------------------------------------------------------------
 
@@ -177,15 +201,31 @@ class SqlDocumentStore:
         """The newest snapshot plus every update after it, merged into one update."""
         return await anyio.to_thread.run_sync(self._load_sync, doc_id)
 
+    async def load_clients(self, doc_id: str) -> dict[int, int | None]:
+        """Whose each client id of the document is, as stored now (other nodes bind too)."""
+        return await anyio.to_thread.run_sync(self._load_clients_sync, doc_id)
+
+    @property
+    def healthy(self) -> bool:
+        """False while appends fail (the readiness check reports it)."""
+        return not self._failing
+
     def append(
-        self, doc_id: str, update: bytes, *, author_user_id: int | None
+        self,
+        doc_id: str,
+        update: bytes,
+        *,
+        author_user_id: int | None,
+        new_clients: tuple[int, ...] = (),
     ) -> asyncio.Future[None]:
-        """Store an update; the future resolves once it is committed (at once on the fast path)."""
+        """Store an update (and bind ``new_clients`` to its author); the future resolves once
+        it is committed (at once on the fast path)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        row = LogRow(doc_id, update, author_user_id, utcnow())
+        row = LogRow(doc_id, update, author_user_id, utcnow(), new_clients)
         if self._fast is not None and self._in_writer == 0 and self._fast.try_commit([row]):
             future.set_result(None)
+            self._failing = False
             self._after_fast_commit(doc_id)
             return future
         self._in_writer += 1
@@ -217,11 +257,16 @@ class SqlDocumentStore:
     def _load_sync(self, doc_id: str) -> LoadedDocument:
         with self.engine.connect() as conn:
             updates, tail = read_stored(conn, doc_id)
+            clients = read_clients(conn, doc_id)
         with self._lock:
             self._counters.since_snapshot[doc_id] = tail
         if len(updates) == 1:
-            return LoadedDocument(updates[0], tail)
-        return LoadedDocument(merge_into_doc(updates).get_update(), tail)
+            return LoadedDocument(updates[0], tail, clients)
+        return LoadedDocument(merge_into_doc(updates).get_update(), tail, clients)
+
+    def _load_clients_sync(self, doc_id: str) -> dict[int, int | None]:
+        with self.engine.connect() as conn:
+            return read_clients(conn, doc_id)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -302,6 +347,7 @@ class SqlDocumentStore:
                 return
 
     def _write_batch(self, batch: list[_Append]) -> None:
+        self._end_stray_transaction()
         try:
             self._insert(batch)
             results: list[BaseException | None] = [None] * len(batch)
@@ -310,24 +356,34 @@ class SqlDocumentStore:
             log.exception("group commit failed; writing the updates one by one")
             results = []
             for item in batch:
+                self._end_stray_transaction()
                 try:
                     self._insert([item])
                     results.append(None)
                 except Exception as exc:
+                    log.error("storing an update of %s failed: %r", item.doc_id, exc)
                     results.append(exc)
         self._count_stored(
             [item.doc_id for item, r in zip(batch, results, strict=True) if r is None]
         )
         self._resolve(batch, results)
 
+    def _end_stray_transaction(self) -> None:
+        """A connection left inside a transaction (by a failed statement, say) would refuse
+        every later ``begin()``: roll it back, so one failure never stops the writer."""
+        conn = self._conn
+        if conn is not None and conn.in_transaction():
+            log.warning("the writer's connection was left in a transaction; rolling it back")
+            with contextlib.suppress(Exception):
+                conn.rollback()
+
     def _insert(self, batch: list[_Append]) -> None:
         conn = self._conn
         assert conn is not None
         with conn.begin():
             _lock_documents(conn, {item.doc_id for item in batch})
-            conn.exec_driver_sql(
-                self._insert_sql.sql, self._insert_sql.parameters([item.row for item in batch])
-            )
+            for sql, parameters in self._insert_sql.statements([item.row for item in batch]):
+                conn.exec_driver_sql(sql, parameters)
 
     def _run_compaction(self, doc_id: str) -> None:
         try:
@@ -343,8 +399,12 @@ class SqlDocumentStore:
         conn = self._conn
         if conn is None or conn.dialect.name != "sqlite":
             return
+        self._end_stray_transaction()
         try:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+            # Inside begin()/commit: a bare statement would leave SQLAlchemy's transaction open
+            # ("autobegin"), and the next append's begin() would fail.
+            with conn.begin():
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
         except Exception:
             log.exception("WAL checkpoint failed")
 
@@ -360,6 +420,8 @@ class SqlDocumentStore:
 
     def _settle(self, items: list[tuple[_Append, BaseException | None]]) -> None:
         self._in_writer -= len(items)
+        for _item, error in items:
+            self._failing = error is not None
         for item, error in items:
             if item.future.done():
                 continue

@@ -37,9 +37,8 @@ def test_log_rows_written_as_plain_sql_are_stored_exactly_like_orm_rows(
     engine = make_engine(settings.database_url)
     insert_ = LogInsert(engine.dialect)
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            insert_.sql, insert_.parameters([LogRow(doc_id, b"\x00\x01", author, when)])
-        )
+        for sql, parameters in insert_.statements([LogRow(doc_id, b"\x00\x01", author, when)]):
+            conn.exec_driver_sql(sql, parameters)
         # As the database holds them, not as SQLAlchemy converts them back.
         raw = conn.exec_driver_sql(
             "SELECT document_id, author_user_id, CAST(created_at AS TEXT) FROM document_updates"
@@ -138,3 +137,34 @@ def test_no_fast_path_for_postgresql_or_an_in_memory_database(settings: Settings
         pg = make_engine(settings.database_url)
         assert SqliteFastPath.for_engine(pg, LogInsert(pg.dialect)) is None
         pg.dispose()
+
+
+@sqlite_only
+def test_appends_after_a_wal_checkpoint_still_go_through_the_writer_thread(
+    settings: Settings, family: Family, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint used to leave the writer's connection inside a transaction, so every
+    later append that took the slow path failed ("already initialized a Transaction")."""
+    monkeypatch.setattr("app.crdt.store.CHECKPOINT_EVERY", 3)
+    doc_id = doc_id_of(db, family, Section.plan)
+    engine = make_engine(settings.database_url)
+    store = SqlDocumentStore(engine)
+    holder = sqlite3.connect(engine.url.database or "", isolation_level=None)
+
+    async def scenario() -> None:
+        for round_ in range(3):
+            # Fast commits until a checkpoint is due, then one that must take the slow path.
+            for i in range(3):
+                await store.append(doc_id, bytes([0, 0, round_, i]), author_user_id=None)
+            await asyncio.sleep(0.05)  # the writer thread runs the checkpoint
+            holder.execute("BEGIN IMMEDIATE")
+            slow = store.append(doc_id, bytes([0, 0, round_, 9]), author_user_id=None)
+            await asyncio.sleep(0.05)
+            holder.execute("COMMIT")
+            await slow
+        await store.close()
+
+    asyncio.run(scenario())
+    holder.close()
+    engine.dispose()
+    assert len(db.exec(select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)).all()) == 12
