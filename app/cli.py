@@ -31,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info" if settings.environment != "test" else "warning",
         proxy_headers=True,
+        server_header=False,  # do not tell an attacker which server software (and version) runs
         ws_max_size=settings.max_message_bytes,
         # CRDT updates are small binary frames: compressing them saves almost nothing, costs
         # CPU on both sides and about 50 KB of memory per connection (docs/benchmarks.md).
