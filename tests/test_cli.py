@@ -165,3 +165,22 @@ def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
     assert response.status_code == 200
     assert "server" not in response.headers
     assert "content-security-policy" in response.headers
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("EENPLAN_MAX_MESSAGE_BYTES", "-1"), ("EENPLAN_SESSION_DAYS", "abc")]
+)
+def test_a_bad_setting_stops_every_command_with_one_clear_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nooit.db'}"
+    env = {**os.environ, "EENPLAN_DATABASE_URL": url, variable: value}
+    for command in (["migrate"], ["demo", "--json"], ["serve", "--port", "1"]):
+        result = subprocess.run(
+            [EENPLAN, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        problems = [line for line in result.stderr.splitlines() if line.startswith("EENPLAN_")]
+        assert problems and problems[0].startswith(f"{variable}={value}"), result.stderr
+    assert not (tmp_path / "nooit.db").exists()
