@@ -233,6 +233,12 @@ def _fill_documents(db: Session, family: Family, value: str) -> dict[str, str]:
         doc.get("zorgen", type=Array).append(
             Map({"id": "z1", "tekst": Text(f"Zorg {value}"), "bron": Text(f"Bron {value}")})
         )
+        doc.get("hypothesen", type=Array).append(
+            Map({"id": "h1", "tekst": Text(f"Samenhang {value}"), "status": "werkhypothese"})
+        )
+        doc.get("herkenning", type=Map)[str(youth)] = Map(
+            {"antwoord": "deels", "toelichting": Text(f"Toelichting {value}")}
+        )
 
     def perspective(doc: Doc) -> None:
         for key in ("huidige_situatie", "norm", "wens_jongere"):
@@ -271,8 +277,9 @@ def make_hostile_case(
         db.add(user)
     family.case.label = f"Gezin {value}"
     db.add(family.case)
-    family.places["specialist"].organisation = f"Accare {value}"
-    db.add(family.places["specialist"])
+    for key, organisation in (("specialist", "Accare"), ("aanspreekpunt", "WIJ")):
+        family.places[key].organisation = f"{organisation} {value}"
+        db.add(family.places[key])
     family.places["vader"].gezag = True  # so the aanspreekpunt can pass him over, with a reason
     db.add(family.places["vader"])
     db.commit()
@@ -389,6 +396,16 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
             response = client.get(path)
             assert response.status_code == 200, f"{person} {path}: {response.status_code}"
             assert value in shown_and_safe(response.text, f"{person} {path}"), f"{person} {path}"
+
+    # The paper version shows every typed string, each in its own place, as text.
+    sign_in(client, family.user("aanspreekpunt"))
+    printed = shown_and_safe(client.get(f"/cases/{case_id}/versies/1/print").text, "print")
+    for prefix in (
+        "Gezin", "Jongere", "Moeder", "Accare", "Doel", "Actie", "Wanneer", "Mentor", "Krachten",
+        "Verschillen", "Zorg", "Bron", "Samenhang", "Toelichting", "huidige_situatie", "Veilig",
+        "hulpvraag", "bereiken", "Zorgoverleg", "Besluit", "Opmerking",
+    ):
+        assert f"{prefix} {value}" in printed, prefix
 
     # Forms that show what was typed back after a mistake.
     sign_in(client, family.user("aanspreekpunt"))
