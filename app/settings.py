@@ -122,6 +122,14 @@ def settings_problems(error: ValidationError) -> list[str]:
         if not loc:  # a check across settings; its message names the variable itself
             lines.append(_problem_text(dict(problem)))
             continue
-        variable = f"EENPLAN_{str(loc[0]).upper()}"
-        lines.append(f"{variable}={problem.get('input')}: {_problem_text(dict(problem))}")
+        name = str(loc[0])
+        shown = "(hidden)" if _may_hold_a_secret(name) else problem.get("input")
+        lines.append(f"EENPLAN_{name.upper()}={shown}: {_problem_text(dict(problem))}")
     return lines
+
+
+def _may_hold_a_secret(name: str) -> bool:
+    """Keys, passwords and service URLs (which can carry a password) are never printed."""
+    if any(word in name for word in ("secret", "password", "token", "key")):
+        return True
+    return name.endswith("_url") and name != "public_url"

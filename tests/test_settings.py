@@ -87,3 +87,11 @@ def test_every_number_setting_has_bounds(name: str) -> None:
     as a minus sign is refused at start instead of breaking something later."""
     bounds = {type(m).__name__ for m in Settings.model_fields[name].metadata}
     assert bounds & {"Ge", "Gt"} and bounds & {"Le", "Lt"}, name
+
+
+def test_a_problem_with_a_secret_never_prints_the_secret() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(secret_key=1234567890123, redis_url=98765)  # type: ignore[arg-type]
+    lines = settings_problems(refused.value)
+    assert [line.split("=")[0] for line in lines] == ["EENPLAN_REDIS_URL", "EENPLAN_SECRET_KEY"]
+    assert not any("1234567890123" in line or "98765" in line for line in lines)
