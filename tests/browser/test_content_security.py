@@ -94,3 +94,21 @@ def test_the_print_view_prints_with_its_own_stylesheet_and_refuses_injected_scri
         "rgb(255, 0, 0)"
     )
     assert any("script-src" in v for v in violations(page))
+
+
+def test_the_copy_button_copies_a_new_invitation_link_without_inline_script(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
+    page = open_as("aanspreekpunt")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    page.goto(f"{live_server.url}/cases/{live_server.case_id}/deelnemers")
+    page.get_by_label("E-mailadres").fill("oom.csp@voorbeeld.nl")
+    page.locator("#f-role").select_option("netwerk")
+    page.get_by_role("button", name="Uitnodiging maken").click()  # htmx swaps in the result
+    page.get_by_role("button", name="Kopieer link").click()
+    page.get_by_role("button", name="Gekopieerd").wait_for()
+    link = page.input_value("#invite-link")
+    assert "/uitnodiging/" in link
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    assert violations(page) == []
