@@ -8,13 +8,14 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.db import make_engine
 from app.migrate import upgrade_to_head
 from app.services import accounts, demo
 from app.services.errors import InvalidInput
-from app.settings import get_settings
+from app.settings import get_settings, settings_problems
 
 DEMO_ACCOUNTS_FILE = Path(".eenplan-demo.txt")
 
@@ -31,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info" if settings.environment != "test" else "warning",
         proxy_headers=True,
+        server_header=False,  # do not tell an attacker which server software (and version) runs
         ws_max_size=settings.max_message_bytes,
         # CRDT updates are small binary frames: compressing them saves almost nothing, costs
         # CPU on both sides and about 50 KB of memory per connection (docs/benchmarks.md).
@@ -129,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # every command checks the settings first: one line per problem
+    except ValidationError as exc:
+        print("eenplan cannot start. Fix these settings:", file=sys.stderr)
+        for line in settings_problems(exc):
+            print(line, file=sys.stderr)
+        return 2
     return int(args.func(args))
 
 

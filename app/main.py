@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.crdt.server import RoomServer
 from app.db import make_engine
 from app.deps import NotSignedIn
+from app.headers import SecurityHeadersMiddleware, new_nonce, security_headers
 from app.routes import access_log, api, consent, editor, health, pages, shares, versions, ws
 from app.security import SAFE_METHODS, is_same_origin_request
 from app.services.access_bus import AccessBus
@@ -93,11 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 {"message": CSRF_MESSAGE, "user": None},
                 status_code=403,
             )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+        return await call_next(request)
+
+    # Outermost of our middleware, so answers from the handlers above carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -154,9 +154,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=500)
+        # This answer comes from Starlette's outermost error layer, outside every middleware.
+        nonce = getattr(request.state, "csp_nonce", None) or new_nonce()
         return HTMLResponse(
             f"<!doctype html><html lang='nl'><title>Fout</title><p>{message}</p></html>",
             status_code=500,
+            headers=security_headers(request.url.path, nonce, settings=settings),
         )
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,14 +1,18 @@
 """Configuration, read from the environment (prefix ``EENPLAN_``).
 
-Every field is documented in README.md; ``tests/test_docs.py`` fails when one is missing.
+Every field is documented in README.md; ``tests/test_settings.py`` fails when one is missing.
+Every number has bounds on its Field (``ge=…, le=…``; a test fails without them), and the
+settings are checked when a command starts: ``settings_problems`` turns the refusal into one
+clear line per problem.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"
@@ -39,19 +43,35 @@ class Settings(BaseSettings):
         description="Address people use to reach eenplan; used in invitation and share links "
         "and for the Origin check. https:// makes cookies Secure.",
     )
-    session_days: int = Field(default=14, description="How long a sign-in stays valid, in days.")
+    session_days: int = Field(
+        default=14, ge=1, le=365, description="How long a sign-in stays valid, in days."
+    )
     invitation_days: int = Field(
-        default=7, description="How long an invitation link works, in days."
+        default=7, ge=1, le=90, description="How long an invitation link works, in days."
     )
     login_max_attempts: int = Field(
-        default=5, description="Failed sign-ins per e-mail address and per IP within the window."
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins per e-mail address and per IP within the window.",
     )
     login_window_seconds: int = Field(
-        default=900, description="Window for counting failed sign-ins, in seconds."
+        default=900, ge=1, le=86400, description="Window for counting failed sign-ins, in seconds."
     )
     max_message_bytes: int = Field(
-        default=1024 * 1024, description="Largest WebSocket message accepted; larger closes 1009."
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest WebSocket message accepted; larger closes 1009.",
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_web_address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// address, e.g. https://eenplan.nl.")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -76,3 +96,40 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _problem_text(error: dict[str, object]) -> str:
+    context = error.get("ctx")
+    bounds = context if isinstance(context, dict) else {}
+    kind = error.get("type")
+    if kind == "greater_than_equal":
+        return f"must be at least {bounds['ge']}."
+    if kind == "less_than_equal":
+        return f"must be at most {bounds['le']}."
+    if kind == "int_parsing":
+        return "must be a whole number."
+    if kind == "literal_error":
+        return f"must be one of {bounds.get('expected', '')}."
+    return str(error.get("msg", "is not valid.")).removeprefix("Value error, ")
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per problem, naming the environment variable and the value it was given:
+    ``EENPLAN_MAX_MESSAGE_BYTES=-1: must be at least 1024.``"""
+    lines = []
+    for problem in error.errors():
+        loc = problem.get("loc") or ()
+        if not loc:  # a check across settings; its message names the variable itself
+            lines.append(_problem_text(dict(problem)))
+            continue
+        name = str(loc[0])
+        shown = "(hidden)" if _may_hold_a_secret(name) else problem.get("input")
+        lines.append(f"EENPLAN_{name.upper()}={shown}: {_problem_text(dict(problem))}")
+    return lines
+
+
+def _may_hold_a_secret(name: str) -> bool:
+    """Keys, passwords and service URLs (which can carry a password) are never printed."""
+    if any(word in name for word in ("secret", "password", "token", "key")):
+        return True
+    return name.endswith("_url") and name != "public_url"

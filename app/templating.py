@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -19,7 +20,10 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # Autoescape every template, whatever its file name ends in: Starlette's default escapes
+    # only .html/.xml, and a .css template once carried a case name straight into <style>.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    templates = Jinja2Templates(env=env)
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = dutch_date

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -126,3 +129,58 @@ def test_migrate_on_an_empty_sqlite_file_creates_the_schema(
     result = _run(url, *command)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "nieuw.db").stat().st_size > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    assert _run(url, "migrate").returncode == 0
+    port = _free_port()
+    env = {**os.environ, "EENPLAN_DATABASE_URL": url, "EENPLAN_ENVIRONMENT": "test"}
+    process = subprocess.Popen(
+        [EENPLAN, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert response.status_code == 200
+    assert "server" not in response.headers
+    assert "content-security-policy" in response.headers
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("EENPLAN_MAX_MESSAGE_BYTES", "-1"), ("EENPLAN_SESSION_DAYS", "abc")]
+)
+def test_a_bad_setting_stops_every_command_with_one_clear_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'nooit.db'}"
+    env = {**os.environ, "EENPLAN_DATABASE_URL": url, variable: value}
+    for command in (["migrate"], ["demo", "--json"], ["serve", "--port", "1"]):
+        result = subprocess.run(
+            [EENPLAN, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        problems = [line for line in result.stderr.splitlines() if line.startswith("EENPLAN_")]
+        assert problems and problems[0].startswith(f"{variable}={value}"), result.stderr
+    assert not (tmp_path / "nooit.db").exists()

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.crdt.restore import load_doc, restore_update
 from app.crdt.schema import read_document, section_title
 from app.deps import CurrentUser, SessionDep
+from app.headers import content_disposition
 from app.models import Role, Section, Version, today
 from app.pdf import html_to_pdf
 from app.services import audit, cases, documents, participants, printing, versions
@@ -375,10 +376,12 @@ async def _print(
         return page
     pdf = await run_in_threadpool(html_to_pdf, bytes(page.body).decode())
     filename = f"plan-{model.case.label.lower().replace(' ', '-')}-{detail.replace(' ', '-')}.pdf"
+    # A download, not shown inline: Chrome's PDF viewer does not work under our CSP
+    # (object-src 'none'), and the link says "Download als PDF".
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
 
 

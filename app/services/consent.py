@@ -18,7 +18,7 @@ import calendar
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -310,6 +310,36 @@ def legal_ground_in_force(session: Session, *, consent_id: int, on: date | None 
     rows = _legal_rows(session, case_id=record.case_id, audience=record.audience)
     newest = _newest_version(record, rows)
     return newest.status == GIVEN and (newest.valid_until is None or newest.valid_until >= on)
+
+
+def unbroken_since(session: Session, state: ConsentState, moment: datetime) -> bool:
+    """Has every consent that makes ``state`` complete held without a break since ``moment``?
+
+    A link lives on the consent it was made under. A withdrawal, an expiry, or a birthday that
+    asked for consent again ends that consent for good: consent given after such a break is a
+    new consent, and it never revives a link made before it.
+    """
+    for need in state.requirements:
+        record = need.pass_over if need.status == "passed_over" else need.record
+        if record is None or not _line_unbroken_since(session, record, moment):
+            return False
+    return True
+
+
+def _line_unbroken_since(session: Session, record: Consent, moment: datetime) -> bool:
+    """Walk back from the newest version to the one that held at ``moment``: every version in
+    between must renew a consent that still held (given, same age band, not yet expired)."""
+    current = record
+    while current.created_at > moment:
+        if current.previous_id is None:
+            return False  # this person first consented after the moment
+        previous = session.get(Consent, current.previous_id)
+        if previous is None or previous.status != GIVEN or previous.age_band != current.age_band:
+            return False
+        if previous.valid_until is not None and previous.valid_until < current.created_at.date():
+            return False
+        current = previous
+    return current.status == GIVEN
 
 
 def consented_audiences(

@@ -268,6 +268,8 @@ def why_share_stopped(session: Session, share: Share, *, on: date | None = None)
         state = consent.consent_state(session, share.case_id, share.audience, on)
         if not state.complete:
             return "Toestemming ontbreekt: " + ", ".join(state.still_needed)
+        if not consent.unbroken_since(session, state, share.created_at):
+            return "De toestemming stopte tussendoor. Maak een nieuwe link."
     elif share.legal_consent_id is None or not consent.legal_ground_in_force(
         session, consent_id=share.legal_consent_id, on=on
     ):

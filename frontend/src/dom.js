@@ -16,6 +16,9 @@ export const h = (tag, attrs = {}, ...children) => {
       Object.assign(el.dataset, value)
     } else if (key === 'class') {
       el.className = value
+    } else if (key === 'style') {
+      // Through the CSSOM: the Content-Security-Policy blocks style="…" attributes.
+      el.style.cssText = String(value)
     } else if (value === true) {
       el.setAttribute(key, '')
     } else {

@@ -99,9 +99,10 @@ def test_concept_print_holds_every_part_for_the_zorgoverleg(
         "Akkoord",
         "Handtekening",
         SAFETY_MARKER,
-        "counter(page)",
+        'href="/static/print.css"',
     ]:
         assert expected in text, expected
+    assert "counter(page)" in client.get("/static/print.css").text  # page numbers on paper
 
 
 def test_print_leaves_out_what_the_reader_may_not_read(client: TestClient, filled: Family) -> None:

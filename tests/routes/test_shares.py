@@ -199,6 +199,50 @@ def test_withdrawn_consent_stops_the_link_at_once_and_tells_live_connections(
     assert "werkt niet meer" in gone.text
 
 
+def test_consent_given_again_never_brings_an_old_link_back(
+    client: TestClient, consented: Family
+) -> None:
+    old = make_share(client, consented)
+    assert client.get(old["url"]).status_code == 200
+    consent_to(client, consented, "moeder", "withdrawn")
+    consent_to(client, consented, "moeder", "given")
+    client.cookies.clear()
+    assert client.get(old["url"]).status_code == 410
+    sign_in(client, consented.user("aanspreekpunt"))
+    page = client.get(f"/cases/{consented.case.id}/delen")
+    assert "Werkt niet: De toestemming stopte tussendoor. Maak een nieuwe link." in page.text
+    new = make_share(client, consented)
+    client.cookies.clear()
+    assert client.get(new["url"]).status_code == 200
+    assert client.get(old["url"]).status_code == 410
+
+
+def test_a_link_stopped_by_a_birthday_stays_stopped_after_consent_is_asked_again(
+    client: TestClient, consented: Family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.models import today
+    from app.services import consent, shares
+
+    old = make_share(client, consented)
+    birthday = today() + timedelta(days=2 * 365 + 1)  # the youth (14 now) turns 16
+    monkeypatch.setattr(consent, "today", lambda: birthday)
+    monkeypatch.setattr(shares, "today", lambda: birthday)
+    assert client.get(old["url"]).status_code == 410
+    consent_to(client, consented, "jongere", "given")  # at 16 the youth alone decides
+    client.cookies.clear()
+    assert client.get(old["url"]).status_code == 410
+    assert client.get(make_share(client, consented)["url"]).status_code == 200
+
+
+def test_renewing_consent_without_a_break_keeps_the_link_working(
+    client: TestClient, consented: Family
+) -> None:
+    link = make_share(client, consented)
+    consent_to(client, consented, "moeder", "given")  # a new version, no gap
+    client.cookies.clear()
+    assert client.get(link["url"]).status_code == 200
+
+
 def test_an_expired_link_answers_410(client: TestClient, consented: Family, db: Session) -> None:
     created = make_share(client, consented, days=1)
     assert client.get(created["url"]).status_code == 200
