@@ -64,6 +64,33 @@ class Settings(BaseSettings):
         le=64 * 1024 * 1024,
         description="Largest WebSocket message accepted; larger closes 1009.",
     )
+    max_connections_per_user: int = Field(
+        default=40,
+        ge=1,
+        le=10_000,
+        description="Open document sockets one account may have on one node; more are "
+        "refused with 4430. An editor page opens one to three.",
+    )
+    max_messages_per_second: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=100_000.0,
+        description="Messages one socket may send per second on average (bursts of five "
+        "seconds' worth); more closes it with 4429.",
+    )
+    max_awareness_bytes: int = Field(
+        default=8 * 1024,
+        ge=256,
+        le=1024 * 1024,
+        description="Largest presence (awareness) message; larger closes the socket with 4413.",
+    )
+    max_document_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Largest stored state of one document; an update that would grow it "
+        "further is refused with 4507.",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -44,7 +44,7 @@ UNLOAD_WAIT = 3.5  # the server unloads a room 2 s after its last connection lef
 
 def make_updates(n: int) -> list[bytes]:
     doc = Doc()
-    text = doc.get("body", type=Text)
+    text = doc.get("krachten", type=Text)
     updates: list[bytes] = []
 
     def keep(event: TransactionEvent) -> None:

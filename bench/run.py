@@ -54,7 +54,7 @@ from bench.servers import (
 from bench.wire import HocuspocusWire, YWebsocketWire
 
 MARK = re.compile(rb"E(\d{7});")
-TEXT_NAME = "bench"
+TEXT_NAME = "krachten"  # the analyse document's first text; the server refuses unknown roots
 CONNECT_PARALLEL = 16
 CONNECT_TIMEOUT = 30.0
 DRAIN_TIMEOUT = 10.0

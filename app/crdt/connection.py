@@ -16,26 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from app.crdt.close_codes import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN
+
 log = logging.getLogger(__name__)
 
 Access = Literal["edit", "view"]
-
-# Named close codes (4xxx: ours, the rest: RFC 6455).
-CLOSE_GOING_AWAY = 1001
-CLOSE_UNSUPPORTED = 1003
-CLOSE_INVALID = 1007
-CLOSE_TOO_BIG = 1009
-CLOSE_INTERNAL = 1011
-CLOSE_RESTART = 1012
-CLOSE_TRY_AGAIN = 1013
-CLOSE_NOT_SIGNED_IN = 4401
-CLOSE_FORBIDDEN = 4403
 
 DEFAULT_SEND_QUEUE = 512
 
@@ -100,6 +92,26 @@ class _Unfinished:
         self.coro.close()
 
 
+class TokenBucket:
+    """At most ``rate`` events a second on average, with bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        """Use one token; False when none is left (the caller is over its rate)."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 @dataclass(eq=False)
 class Connection:
     websocket: WebSocket
@@ -109,13 +121,29 @@ class Connection:
     queue_size: int = DEFAULT_SEND_QUEUE
     client_ids: set[int] = field(default_factory=set)
     close_code: int | None = None
+    close_reason: str = ""
+    # None: no limit (tests of the room alone); the server gives every connection one.
+    messages: TokenBucket | None = None
     _queue: asyncio.Queue[bytes | _Unfinished | None] = field(init=False)
     _closing: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _sending: bool = field(init=False, default=False)
     _sender: asyncio.Task[None] | None = field(init=False, default=None)
+    _writes_open: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
+        self._writes_open.set()
+
+    def hold_writes(self) -> None:
+        """Rights are being checked again: writes wait until ``release_writes``."""
+        self._writes_open.clear()
+
+    def release_writes(self) -> None:
+        self._writes_open.set()
+
+    async def writes_allowed(self) -> None:
+        """Wait while the connection's rights are being checked again."""
+        await self._writes_open.wait()
 
     @property
     def can_edit(self) -> bool:
@@ -152,20 +180,27 @@ class Connection:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
             log.warning("closing a slow connection of user %s", self.identity.user_id)
-            self.close(CLOSE_TRY_AGAIN)
+            self.close(CLOSE_TRY_AGAIN, "too slow", stuck=True)
 
-    def close(self, code: int) -> None:
-        """Close with ``code`` as soon as possible; queued messages are dropped."""
+    def allow_message(self) -> bool:
+        """Count one incoming message; False when the connection is over its rate."""
+        return self.messages is None or self.messages.take()
+
+    def close(self, code: int, reason: str = "", *, stuck: bool = False) -> None:
+        """Close with ``code`` as soon as possible; queued messages are dropped. ``stuck``:
+        the client stopped reading, so a send under way is given up too."""
         if self.is_closing:
             return
         self.close_code = code
+        # A close reason is at most 123 bytes.
+        self.close_reason = reason.encode()[:120].decode("utf-8", "ignore")
         while not self._queue.empty():
             item = self._queue.get_nowait()
             if isinstance(item, _Unfinished):
                 item.abandon()
         self._queue.put_nowait(None)
         self._closing.set()
-        if code == CLOSE_TRY_AGAIN and self._sending and self._sender is not None:
+        if stuck and self._sending and self._sender is not None:
             # The send under way waits for a client that stopped reading: it would hold the
             # socket open forever. Stop it; the handler then ends and the socket is dropped.
             self._sender.cancel()
@@ -187,4 +222,6 @@ class Connection:
                 self._sending = False
         if self.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await self.websocket.close(self.close_code or CLOSE_GOING_AWAY)
+                await self.websocket.close(
+                    self.close_code or CLOSE_GOING_AWAY, reason=self.close_reason or None
+                )

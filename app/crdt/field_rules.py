@@ -8,14 +8,13 @@ from the schema (``schema.json``):
 - a ``per_participant`` block ("herken jij je hierin?") holds one answer per participant, and
   each person may change only their own.
 
-The editor already keeps to these rules; the server must not rely on that. A guarded room keeps
-a shadow copy of its document and applies every update there first, comparing the protected
-values before and after. A change that the sender may not make is put back at once by a change
-the server makes in the shadow (the *repair*); the room applies, stores and relays the update
-and its repair together. The rest of the update, say words typed elsewhere in the same offline
-session, is kept. An update whose changes depend on something the server does not have (which
-an honest client never sends) is refused: applied later, it could change a protected value
-without anyone being checked for it.
+The editor already keeps to these rules; the server must not rely on that. Every update goes
+to the room's shadow copy of its document first (``app/crdt/shadow.py``); ``FieldRules``
+watches the protected roots there and compares the protected values before and after. A change
+that the sender may not make is put back at once by a change the server makes in the shadow
+(the *repair*); the room stores and relays the update and its repair together. The rest of the
+update, say words typed elsewhere in the same offline session, is kept. Deletes count too: a
+delete of the item that holds a protected value changes the value and is put back the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pycrdt import Doc, Map, Text, get_update
+from pycrdt import Doc, Map, Text
 
 from app.crdt.connection import Identity
 from app.crdt.schema import options, section_schema
@@ -32,17 +31,13 @@ from app.crdt.schema import options, section_schema
 log = logging.getLogger(__name__)
 
 
-class UpdateNotApplicable(ValueError):
-    """The update refers to changes the server does not have; the connection is closed."""
-
-
 class _Rule(Protocol):
     @property
     def root(self) -> str: ...
 
-    def restricts(self, identity: Identity) -> bool: ...
+    def read(self, doc: Doc[Any]) -> dict[str, Any]: ...
 
-    def snapshot(self, doc: Doc[Any], identity: Identity) -> dict[str, Any]: ...
+    def guarded(self, values: dict[str, Any], identity: Identity) -> dict[str, Any]: ...
 
     def restore(self, doc: Doc[Any], before: dict[str, Any], after: dict[str, Any]) -> None: ...
 
@@ -55,12 +50,13 @@ class RoleOnlyValue:
     key: str
     roles: frozenset[str]
 
-    def restricts(self, identity: Identity) -> bool:
-        return identity.role not in self.roles
-
-    def snapshot(self, doc: Doc[Any], identity: Identity) -> dict[str, Any]:
+    def read(self, doc: Doc[Any]) -> dict[str, Any]:
         values = doc.get(self.root, type=Map)
         return {self.key: _plain(values[self.key])} if self.key in values else {}
+
+    def guarded(self, values: dict[str, Any], identity: Identity) -> dict[str, Any]:
+        """The part of ``values`` that ``identity`` may not change."""
+        return {} if identity.role in self.roles else values
 
     def restore(self, doc: Doc[Any], before: dict[str, Any], after: dict[str, Any]) -> None:
         values = doc.get(self.root, type=Map)
@@ -78,13 +74,13 @@ class OwnEntryOnly:
     root: str
     texts: frozenset[str]
 
-    def restricts(self, identity: Identity) -> bool:
-        return True
-
-    def snapshot(self, doc: Doc[Any], identity: Identity) -> dict[str, Any]:
-        own = str(identity.participant_id)
+    def read(self, doc: Doc[Any]) -> dict[str, Any]:
         entries = doc.get(self.root, type=Map)
-        return {key: _plain(value) for key, value in entries.items() if key != own}
+        return {key: _plain(value) for key, value in entries.items()}
+
+    def guarded(self, values: dict[str, Any], identity: Identity) -> dict[str, Any]:
+        own = str(identity.participant_id)
+        return {key: value for key, value in values.items() if key != own}
 
     def restore(self, doc: Doc[Any], before: dict[str, Any], after: dict[str, Any]) -> None:
         entries = doc.get(self.root, type=Map)
@@ -142,100 +138,61 @@ def rules_for_section(section: str) -> tuple[_Rule, ...]:
     return tuple(rules)
 
 
-class WriteGuard:
-    """The shadow copy of one room's document and the field rules of its section.
+class FieldRules:
+    """The field rules of one document and the protected values as they stand.
 
-    The shadow watches the root maps the rules protect, so the protected values are read and
-    compared only for an update that changed something under one of them; typing in a text
-    field costs one extra apply."""
+    It watches the root maps the rules protect, so values are read and compared only after an
+    update that changed something under one of them; typing in a text field costs nothing."""
 
-    def __init__(self, rules: tuple[_Rule, ...], state: bytes) -> None:
+    def __init__(self, rules: tuple[_Rule, ...]) -> None:
         self.rules = rules
         self._roots = sorted({rule.root for rule in rules})
-        self._touched = False
         self._watched: list[Map] = []
-        self._shadow = self._build_shadow(state)
-        self._stale = False
+        self._values: list[dict[str, Any]] = []
+        self._touched = False
 
     @staticmethod
-    def for_section(section: str, state: bytes) -> WriteGuard | None:
+    def for_section(section: str) -> FieldRules | None:
         rules = rules_for_section(section)
-        return WriteGuard(rules, state) if rules else None
+        return FieldRules(rules) if rules else None
 
-    def admit(self, update: bytes, identity: Identity, *, current: Doc[Any]) -> bytes | None:
-        """Apply ``update`` to the shadow; return the repair update that puts back what
-        ``identity`` may not change (None when all is well). ``current`` is the room's Doc,
-        which the shadow equals before the update. pycrdt errors propagate, and
-        ``UpdateNotApplicable`` for an update that leaves changes pending."""
-        rules = [rule for rule in self.rules if rule.restricts(identity)]
-        shadow = self._shadow
-        self._touched = False
-        try:
-            shadow.apply_update(update)
-        except BaseException:
-            self._stale = True
-            raise
-        if not rules:
-            return None
-        if _leaves_pending(update, shadow):
-            self._stale = True
-            raise UpdateNotApplicable("the update depends on changes the server does not have")
-        if not self._touched:
-            return None
-        broken = []
-        for rule in rules:
-            before = rule.snapshot(current, identity)
-            after = rule.snapshot(shadow, identity)
-            if before != after:
-                broken.append((rule, before, after))
-        if not broken:
-            return None
-        log.warning(
-            "user %s (%s) changed a field they may not change; putting it back",
-            identity.user_id,
-            identity.role,
-        )
-        state = shadow.get_state()
-        with shadow.transaction():
-            for rule, old, new in broken:
-                rule.restore(shadow, old, new)
-        return shadow.get_update(state)
-
-    def follow(self, update: bytes) -> None:
-        """Apply an update that reached the room another way (a checked peer on another node,
-        a restore by the server, an unguarded writer)."""
-        try:
-            self._shadow.apply_update(update)
-        except BaseException:
-            self._stale = True
-            raise
-
-    def mark_stale(self) -> None:
-        self._stale = True
-
-    def sync_with(self, doc: Doc[Any]) -> None:
-        """Rebuild the shadow from the room's document after it may have drifted."""
-        if self._stale:
-            self._shadow = self._build_shadow(doc.get_update())
-            self._stale = False
-
-    def _build_shadow(self, state: bytes) -> Doc[Any]:
-        shadow: Doc[Any] = Doc(skip_gc=True)
-        if state:
-            shadow.apply_update(state)
+    def watch(self, doc: Doc[Any]) -> None:
+        """Follow ``doc`` (a fresh shadow); read the protected values it holds now."""
         # Keep the root objects: their subscriptions live as long as they do.
-        self._watched = [shadow.get(root, type=Map) for root in self._roots]
+        self._watched = [doc.get(root, type=Map) for root in self._roots]
         for root in self._watched:
             root.observe_deep(self._on_protected_change)
-        return shadow
+        self._values = [rule.read(doc) for rule in self.rules]
+        self._touched = False
+
+    def repair_for(self, doc: Doc[Any], identity: Identity | None) -> bool:
+        """After a change was applied to ``doc``: put back, in ``doc``, what ``identity`` may
+        not change (None: the server, which may change anything). True when it did."""
+        if not self._touched:
+            return False
+        self._touched = False
+        after = [rule.read(doc) for rule in self.rules]
+        broken = []
+        if identity is not None:
+            for rule, old, new in zip(self.rules, self._values, after, strict=True):
+                guarded_old = rule.guarded(old, identity)
+                guarded_new = rule.guarded(new, identity)
+                if guarded_old != guarded_new:
+                    broken.append((rule, guarded_old, guarded_new))
+        if not broken:
+            self._values = after
+            return False
+        log.warning(
+            "user %s (%s) changed a field they may not change; putting it back",
+            identity.user_id if identity else None,
+            identity.role if identity else None,
+        )
+        with doc.transaction():
+            for rule, old, new in broken:
+                rule.restore(doc, old, new)
+        self._touched = False
+        self._values = [rule.read(doc) for rule in self.rules]
+        return True
 
     def _on_protected_change(self, _events: list[Any]) -> None:
         self._touched = True
-
-
-def _leaves_pending(update: bytes, doc: Doc[Any]) -> bool:
-    """True when some of ``update``'s changes are still waiting for changes ``doc`` lacks:
-    the part of the update beyond the document's state then still holds changes. (The diff
-    starts with the number of clients whose changes it carries, a varint: 0 is one zero byte.)"""
-    rest = get_update(update, doc.get_state())
-    return bool(rest) and rest[0] != 0

@@ -1,12 +1,13 @@
 """A room: one open document, its live connections and their presence.
 
-The room applies what an editing connection sends, stores the update the Doc actually committed
-(from its transaction observer, never the bytes received) and relays it only after the store
-confirmed it: whatever a peer has seen survives a crash. Per-connection rights are checked here
-on every message; the room never decides rights itself, it reads them from the connection.
-Sections with field rules (who may change which field) get a ``WriteGuard``: every update goes
-through its shadow copy first, and a change the sender may not make is put back by a repair that
-is applied, stored and relayed right after the update.
+The room's Doc holds only what is stored. An update from a connection is first read and
+checked (``admission``: whose client ids, which ranges, which roots), then applied to the
+room's shadow (``shadow``), which yields what the change actually committed and, if a field
+rule was broken, a repair. Those are stored; once stored they are applied to the room's Doc
+and relayed. Whatever a peer has seen survives a crash, and a change that fails anywhere
+(refused, not applicable, not stored) reaches nobody: only its sender is told, by the close
+code of its connection. Per-connection rights are checked here on every message; the room
+never decides rights itself, it reads them from the connection.
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Doc
 
+from app.crdt.admission import UpdateRefused, admit
 from app.crdt.awareness import PresenceTable
-from app.crdt.connection import CLOSE_INTERNAL, Connection
-from app.crdt.field_rules import WriteGuard
+from app.crdt.client_owners import SERVER, ClientOwners
+from app.crdt.close_codes import CLOSE_RESTART, CLOSE_TRY_AGAIN
+from app.crdt.connection import Connection
+from app.crdt.field_rules import FieldRules
 from app.crdt.protocol import (
     EMPTY_UPDATE,
     AwarenessEntry,
@@ -40,21 +47,49 @@ from app.crdt.protocol import (
     parse_awareness_update,
 )
 from app.crdt.pubsub import EventKind
-from app.crdt.store import DocumentStore
+from app.crdt.schema import root_kinds
+from app.crdt.shadow import Change, Shadow, ShadowFailed, is_crdt_error
+from app.crdt.store import DocumentStore, LoadedDocument
+from app.crdt.update_reader import UpdateFormatError, UpdateOutline, read_update
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[EventKind, str, bytes], None]
 
-
-def is_crdt_error(exc: BaseException) -> bool:
-    """True for the errors pycrdt raises on bad input, including Rust panics (which derive from
-    BaseException and cannot be imported by name)."""
-    return isinstance(exc, ValueError | RuntimeError | IndexError | AssertionError) or is_panic(exc)
+DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+DEFAULT_PRESENCE_PER_SECOND = 10.0
 
 
-def is_panic(exc: BaseException) -> bool:
-    return type(exc).__name__ == "PanicException"
+class DocumentFull(Exception):
+    """The update would grow the document past its limit."""
+
+
+class StoreUnavailable(Exception):
+    """Storing failed; the update was not taken (the sender sends it again later)."""
+
+
+@dataclass(frozen=True)
+class RoomLimits:
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    presence_per_second: float = DEFAULT_PRESENCE_PER_SECOND
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A change handed to the store and not yet settled."""
+
+    change: Change
+    origin: Connection | None
+    new_clients: tuple[int, ...]
+
+
+@dataclass(eq=False)
+class _PresenceOutbox:
+    """Presence of one connection waiting to be relayed (relays are spaced out)."""
+
+    last_sent: float = 0.0
+    pending: dict[int, AwarenessEntry] = field(default_factory=dict)
+    timer: asyncio.TimerHandle | None = None
 
 
 class Room:
@@ -63,28 +98,35 @@ class Room:
     def __init__(
         self,
         doc_id: str,
-        state: bytes,
+        loaded: LoadedDocument,
         *,
         store: DocumentStore,
         publish: Publish,
-        section: str | None = None,
+        section: str,
+        limits: RoomLimits | None = None,
     ) -> None:
         self.doc_id = doc_id
         self.store = store
         self.publish = publish
+        self.section = section
+        self.limits = limits or RoomLimits()
+        self.roots = root_kinds(section)
         # skip_gc keeps deleted content, which version history and snapshots need.
         self.doc: Doc[Any] = Doc(skip_gc=True)
-        if state and state != EMPTY_UPDATE:
-            self.doc.apply_update(state)
+        if loaded.state and loaded.state != EMPTY_UPDATE:
+            self.doc.apply_update(loaded.state)
+        self.shadow = Shadow(loaded.state, rules=FieldRules.for_section(section))
+        self.clients = ClientOwners(loaded.clients)
         self.connections: set[Connection] = set()
         self.presence = PresenceTable()
         self.holds = 0
         self.broken = False
         self.unload_task: asyncio.Task[None] | None = None
+        self._in_flight: deque[_Pending] = deque()
+        self._poisoned = False
         self._tail: asyncio.Future[None] | None = None
-        self._capture: list[bytes] | None = None
-        self._subscription = self.doc.observe(self._on_transaction)
-        self.guard = WriteGuard.for_section(section, state) if section else None
+        self._looked_up: set[int] = set()
+        self._outboxes: dict[Connection, _PresenceOutbox] = {}
 
     # -- connections ------------------------------------------------------------------------
 
@@ -99,47 +141,148 @@ class Room:
     def leave(self, conn: Connection) -> None:
         """Remove a connection and tell everyone its presence is gone."""
         self.connections.discard(conn)
+        outbox = self._outboxes.pop(conn, None)
+        if outbox is not None and outbox.timer is not None:
+            outbox.timer.cancel()
         removed = self.presence.remove_connection(conn)
         if removed:
             self._relay_awareness(removed, user_id=conn.identity.user_id)
 
     async def receive(self, conn: Connection, message: Message) -> None:
-        """Handle one parsed message from a connection. pycrdt errors propagate to the caller,
-        which closes that connection; whatever the Doc committed before is stored first."""
+        """Handle one parsed message from a connection. Raises ``UpdateRefused``,
+        ``DocumentFull`` or ``StoreUnavailable`` for an update the room does not take; the
+        caller closes that connection (the room and everyone else are untouched)."""
         match message:
             case SyncStep1(state_vector):
-                reply = create_sync_step2_message(self.doc.get_update(state_vector))
-                self._send_when_durable(conn, reply)
+                # The Doc holds only what is stored, so the answer can go at once.
+                conn.send(create_sync_step2_message(self.doc.get_update(state_vector)))
             case SyncStep2(update) | SyncUpdate(update):
                 if not conn.can_edit:
                     log.debug("dropped a write from view-only user %s", conn.identity.user_id)
                     return
-                await self._apply_from(conn, update)
+                await self._write(conn, update)
             case AwarenessMessage(entries):
                 accepted = self.presence.accept_local(conn, entries)
                 if accepted:
-                    self._relay_awareness(accepted, user_id=conn.identity.user_id)
+                    self._queue_presence(conn, accepted)
             case QueryAwareness():
                 conn.send(awareness_message(self.presence.snapshot()))
 
-    # -- updates ----------------------------------------------------------------------------
+    # -- updates from connections -----------------------------------------------------------
+
+    async def _write(self, conn: Connection, update: bytes) -> None:
+        if not update or update == EMPTY_UPDATE:
+            return
+        try:
+            outline = read_update(update)
+        except UpdateFormatError as exc:
+            raise UpdateRefused(f"malformed update: {exc}") from exc
+        if self._poisoned:
+            raise StoreUnavailable()
+        await self._look_up_clients(outline)
+        user_id = conn.identity.user_id
+        new_clients = admit(
+            outline,
+            self.shadow.known,
+            roots=self.roots,
+            owner_of=self.clients.judge_for(user_id),
+        )
+        self._check_size(outline, update)
+        try:
+            changes = self.shadow.take(update, outline, conn.identity)
+        except ShadowFailed as exc:
+            self._rebuild_shadow()
+            raise UpdateRefused(f"the update does not apply: {exc.cause!r}") from exc
+        if not changes:
+            return
+        self.clients.bind(new_clients, user_id)
+        futures = []
+        for change in changes:
+            bind = new_clients if change.from_sender else self._server_clients(change)
+            origin = conn if change.from_sender else None
+            futures.append(self._store(change, origin, bind))
+            new_clients = () if change.from_sender else new_clients
+        # Backpressure: the next message of this connection waits until this one is stored.
+        # Shielded: if the connection goes away meanwhile, the store and relay still finish.
+        # A failed store closes this connection in the settle step.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(futures[-1])
+
+    async def _look_up_clients(self, outline: UpdateOutline) -> None:
+        """Client ids the document has but whose owner this node does not know were bound on
+        another node: read the bindings from the store (once per id)."""
+        unknown = [
+            group.client
+            for group in outline.groups
+            if group.client not in self.clients
+            and group.client not in self._looked_up
+            and 0 < self.shadow.known.next_clock(group.client) < group.end
+        ]
+        if unknown:
+            self._looked_up.update(unknown)
+            self.clients.merge(await self.store.load_clients(self.doc_id))
+
+    def _check_size(self, outline: UpdateOutline, update: bytes) -> None:
+        if not outline.groups:
+            return  # deletes only: they never grow a document much, and must always work
+        limit = self.limits.max_document_bytes
+        if self.shadow.size_estimate + len(update) <= limit:
+            return
+        if self.shadow.exact_size() + len(update) > limit:
+            raise DocumentFull()
+
+    def _server_clients(self, change: Change) -> tuple[int, ...]:
+        """The server's own client ids a change (a repair) is the first to use."""
+        owner = self.shadow.client_id
+        if owner in self.clients:
+            return ()
+        self.clients.bind([owner], SERVER)
+        return (owner,)
+
+    # -- changes made by the server or other nodes ------------------------------------------
 
     async def apply_server_update(self, update: bytes, *, author_user_id: int | None) -> None:
-        """Apply a change made by the server (e.g. a restore): stored, then relayed."""
-        committed, error = self._apply(update, shadowed=False)
-        futures = [self._commit(u, author_user_id, None) for u in committed]
-        if error is not None:
-            raise error
+        """Apply a change made by the server (e.g. a restore): stored, then relayed. Raises
+        ``StoreUnavailable`` when it could not be stored."""
+        if self._poisoned:
+            raise StoreUnavailable()
+        try:
+            committed = self.shadow.take_trusted(update)
+        except ShadowFailed as exc:
+            self._rebuild_shadow()
+            raise ValueError(f"a change by the server does not apply: {exc.cause!r}") from exc
+        futures = []
+        for part in committed:
+            new_clients = tuple(
+                group.client
+                for group in read_update(part).groups
+                if group.client not in self.clients
+            )
+            self.clients.bind(new_clients, author_user_id)
+            futures.append(self._store(Change(part, author_user_id, False), None, new_clients))
         if futures:
             await asyncio.shield(futures[-1])
+            if futures[-1].exception() is not None:
+                raise StoreUnavailable()
 
     def apply_remote(self, update: bytes) -> None:
         """Apply an update another node already stored; relay it here without storing it."""
-        committed, error = self._apply(update, shadowed=False)
-        if error is not None:
-            log.error("an update from another node did not apply to %s: %r", self.doc_id, error)
-        for update_ in committed:
-            self._broadcast(create_update_message(update_), exclude=None)
+        try:
+            committed = self.shadow.take_trusted(update)
+        except ShadowFailed as exc:
+            self._rebuild_shadow()
+            log.error("an update from another node did not apply to %s: %r", self.doc_id, exc)
+            return
+        try:
+            self.doc.apply_update(update)
+        except BaseException as exc:
+            if not is_crdt_error(exc):
+                raise
+            log.error("an update from another node did not apply to %s: %r", self.doc_id, exc)
+            self.fail(CLOSE_RESTART)
+            return
+        for part in committed:
+            self._broadcast(create_update_message(part), exclude=None)
 
     def apply_remote_awareness(self, payload: bytes) -> None:
         """Take presence from another node (already checked and rewritten there)."""
@@ -154,109 +297,70 @@ class Room:
         if accepted:
             self._broadcast(awareness_message(accepted), exclude=None)
 
-    async def _apply_from(self, conn: Connection, update: bytes) -> None:
-        repair: bytes | None = None
-        if self.guard is not None:
-            # Raises (closing this connection) before the room's Doc is touched.
-            self.guard.sync_with(self.doc)
-            repair = self.guard.admit(update, conn.identity, current=self.doc)
-        committed, error = self._apply(update, shadowed=True)
-        futures = [self._commit(u, conn.identity.user_id, conn) for u in committed]
-        if repair is not None and error is None:
-            fixed, error = self._apply(repair, shadowed=True)
-            # Made by the server, and sent to the sender too: their copy gets the old value back.
-            futures += [self._commit(u, None, None) for u in fixed]
-        if error is not None:
-            raise error
-        if futures:
-            # Backpressure: the next message of this connection waits until this one is stored.
-            # Shielded: if the connection goes away meanwhile, the store and relay still finish.
-            # A failed write already failed the room in its done-callback.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(futures[-1])
+    # -- storing ----------------------------------------------------------------------------
 
-    def _apply(
-        self, update: bytes, *, shadowed: bool
-    ) -> tuple[list[bytes], BaseException | None]:
-        """Apply bytes to the Doc; return what it committed (possibly a part, on an error).
-        ``shadowed``: the guard's shadow has the update already."""
-        if not update or update == EMPTY_UPDATE:
-            return [], None
-        captured: list[bytes] = []
-        self._capture = captured
-        try:
-            self.doc.apply_update(update)
-        except BaseException as exc:
-            if not is_crdt_error(exc):
-                raise
-            if self.guard is not None:
-                self.guard.mark_stale()
-            return captured, exc
-        finally:
-            self._capture = None
-        if self.guard is not None and not shadowed:
-            self._follow(update)
-        return captured, None
-
-    def _follow(self, update: bytes) -> None:
-        assert self.guard is not None
-        try:
-            self.guard.follow(update)
-        except BaseException as exc:
-            if not is_crdt_error(exc):
-                raise
-            log.error("the shadow of %s did not take an update; rebuilding it", self.doc_id)
-
-    def _on_transaction(self, event: TransactionEvent) -> None:
-        update = event.update
-        if self._capture is not None:
-            if update and update != EMPTY_UPDATE:
-                self._capture.append(update)
-        else:
-            log.error("a change to %s outside the room's apply path was not stored", self.doc_id)
-
-    def _commit(
-        self, update: bytes, author_user_id: int | None, origin: Connection | None
+    def _store(
+        self, change: Change, origin: Connection | None, new_clients: tuple[int, ...]
     ) -> asyncio.Future[None]:
-        future = self.store.append(self.doc_id, update, author_user_id=author_user_id)
+        pending = _Pending(change, origin, new_clients)
+        self._in_flight.append(pending)
+        future = self.store.append(
+            self.doc_id,
+            change.update,
+            author_user_id=change.author_user_id,
+            new_clients=new_clients,
+        )
         self._tail = future
         if future.done():
             # Stored already (the store's fast path): relay now rather than a loop turn later.
-            self._after_stored(update, origin, future)
+            self._settle(pending, future)
         else:
-            future.add_done_callback(partial(self._after_stored, update, origin))
+            future.add_done_callback(partial(self._settle, pending))
         return future
 
-    def _after_stored(
-        self, update: bytes, origin: Connection | None, future: asyncio.Future[None]
-    ) -> None:
-        if future.cancelled() or future.exception() is not None:
-            log.error(
-                "storing an update of %s failed: %r",
-                self.doc_id,
-                future.exception() if not future.cancelled() else "cancelled",
-            )
-            # The Doc now holds a change that is not durable: nobody may see it. Close
-            # everyone; they reconnect to a fresh load and their clients send it again.
-            self.fail(CLOSE_INTERNAL)
+    def _settle(self, pending: _Pending, future: asyncio.Future[None]) -> None:
+        # The store settles appends in the order they were made.
+        if self._in_flight and self._in_flight[0] is pending:
+            self._in_flight.popleft()
+        else:
+            log.error("a change of %s settled out of order", self.doc_id)
+            with contextlib.suppress(ValueError):
+                self._in_flight.remove(pending)
+        failed = future.cancelled() or future.exception() is not None
+        if failed or self._poisoned:
+            self._drop(pending, failed=failed)
+            return
+        try:
+            self.doc.apply_update(pending.change.update)
+        except BaseException as exc:
+            if not is_crdt_error(exc):
+                raise
+            log.error("a stored change did not apply to %s: %r; reloading", self.doc_id, exc)
+            self.fail(CLOSE_RESTART)
             return
         if self.broken:
             return
-        self._broadcast(create_update_message(update), exclude=origin)
-        self.publish("update", self.doc_id, update)
+        self._broadcast(create_update_message(pending.change.update), exclude=pending.origin)
+        self.publish("update", self.doc_id, pending.change.update)
 
-    def _send_when_durable(self, conn: Connection, message: bytes) -> None:
-        """Send a reply that shows the Doc's state only after everything in it is stored."""
-        tail = self._tail
-        if tail is None or tail.done():
-            conn.send(message)
-            return
+    def _drop(self, pending: _Pending, *, failed: bool) -> None:
+        """A change that was not stored (or follows one that was not): nobody sees it, its
+        sender is closed and sends it again after reconnecting. Once nothing is in flight the
+        shadow starts again from what is stored."""
+        if failed:
+            log.error("storing a change of %s failed; its sender will send it again", self.doc_id)
+        self._poisoned = True
+        self.clients.unbind(pending.new_clients)
+        if pending.origin is not None:
+            pending.origin.close(CLOSE_TRY_AGAIN, "not stored, try again")
+        if not self._in_flight:
+            self._poisoned = False
+            self._rebuild_shadow()
 
-        def send(future: asyncio.Future[None]) -> None:
-            if not future.cancelled() and future.exception() is None:
-                conn.send(message)
-
-        tail.add_done_callback(send)
+    def _rebuild_shadow(self) -> None:
+        self.shadow.rebuild(
+            self.doc.get_update(), (pending.change.update for pending in self._in_flight)
+        )
 
     # -- fan-out ----------------------------------------------------------------------------
 
@@ -264,6 +368,30 @@ class Room:
         for conn in list(self.connections):
             if conn is not exclude:
                 conn.send(message)
+
+    def _queue_presence(self, conn: Connection, entries: list[AwarenessEntry]) -> None:
+        """Relay a connection's presence at most ``presence_per_second`` times a second; what
+        comes in between is merged and the newest state goes out when it is time."""
+        outbox = self._outboxes.setdefault(conn, _PresenceOutbox())
+        for entry in entries:
+            outbox.pending[entry.client_id] = entry
+        if outbox.timer is not None:
+            return
+        interval = 1.0 / self.limits.presence_per_second
+        wait = outbox.last_sent + interval - time.monotonic()
+        if wait <= 0:
+            self._flush_presence(conn, outbox)
+        else:
+            loop = asyncio.get_running_loop()
+            outbox.timer = loop.call_later(wait, self._flush_presence, conn, outbox)
+
+    def _flush_presence(self, conn: Connection, outbox: _PresenceOutbox) -> None:
+        outbox.timer = None
+        outbox.last_sent = time.monotonic()
+        entries = list(outbox.pending.values())
+        outbox.pending.clear()
+        if entries and conn in self.connections:
+            self._relay_awareness(entries, user_id=conn.identity.user_id)
 
     def _relay_awareness(self, entries: list[AwarenessEntry], *, user_id: int) -> None:
         # Everyone, the sender too: it learns the user field the server gave it.
@@ -280,7 +408,7 @@ class Room:
             conn.close(code)
 
     async def settled(self) -> None:
-        """Wait until every update applied so far is stored (or failed)."""
+        """Wait until every change applied so far is stored (or failed)."""
         while self._tail is not None and not self._tail.done():
             tail = self._tail
             await asyncio.wait({tail})
@@ -288,4 +416,7 @@ class Room:
     def close(self) -> None:
         """Release the Doc; the room is not used after this."""
         self.broken = True
-        self.doc.unobserve(self._subscription)
+        for outbox in self._outboxes.values():
+            if outbox.timer is not None:
+                outbox.timer.cancel()
+        self._outboxes.clear()

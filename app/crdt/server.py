@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,23 +24,32 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.websockets import WebSocket
 
-from app.crdt.connection import (
+from app.crdt.admission import UpdateRefused
+from app.crdt.close_codes import (
+    CLOSE_DOCUMENT_FULL,
     CLOSE_FORBIDDEN,
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL,
-    CLOSE_INVALID,
     CLOSE_NOT_SIGNED_IN,
-    CLOSE_RESTART,
+    CLOSE_PRESENCE_TOO_BIG,
+    CLOSE_REFUSED_UPDATE,
     CLOSE_TOO_BIG,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    CLOSE_TOO_MANY_MESSAGES,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNSUPPORTED,
+)
+from app.crdt.connection import (
     DEFAULT_SEND_QUEUE,
     Access,
     Connection,
     Identity,
+    TokenBucket,
 )
-from app.crdt.protocol import ProtocolError, parse_message
+from app.crdt.protocol import ProtocolError, SyncStep2, SyncUpdate, parse_message
 from app.crdt.pubsub import Event, EventKind, PubSub, make_pubsub
-from app.crdt.room import Room, is_crdt_error, is_panic
+from app.crdt.room import DocumentFull, Room, RoomLimits, StoreUnavailable
+from app.crdt.shadow import is_crdt_error
 from app.crdt.store import DEFAULT_COMPACT_AFTER, DocumentStore, SqlDocumentStore
 from app.models import Document, User
 from app.services.access_bus import AccessBus
@@ -48,6 +59,11 @@ from app.services.errors import NotFound
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# How long a request that changed someone's access waits for their sockets to follow.
+ACCESS_WAIT_SECONDS = 10.0
+MESSAGE_BURST_SECONDS = 5.0
+AWARENESS_MESSAGE = 1  # the first byte of a y-websocket awareness message
 
 
 @dataclass
@@ -103,6 +119,8 @@ class RoomServer:
         self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._access_epoch = 0
+        self._per_user: Counter[int] = Counter()
+        self._loop_thread: int | None = None
         self._stopping = False
         self._serving = 0
         self._idle = asyncio.Event()
@@ -113,6 +131,7 @@ class RoomServer:
     async def start(self) -> None:
         """Subscribe to access changes and to the other nodes."""
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._stopping = False
         await self.pubsub.start(self._on_remote_event, on_gap=self._after_gap)
         self._unsubscribe = [self.access_bus.subscribe(self._on_access_published)]
@@ -169,23 +188,36 @@ class RoomServer:
         """Run an accepted WebSocket in its document's room until either side closes."""
         self._serving += 1
         self._idle.clear()
+        user_id = grant.identity.user_id
+        self._per_user[user_id] += 1
         try:
             await self._serve(websocket, grant)
         finally:
+            self._per_user[user_id] -= 1
+            if self._per_user[user_id] <= 0:
+                del self._per_user[user_id]
             self._serving -= 1
             if self._serving == 0:
                 self._idle.set()
 
     async def _serve(self, websocket: WebSocket, grant: Grant) -> None:
+        rate = self.settings.max_messages_per_second
         conn = Connection(
             websocket,
             grant.doc_id,
             grant.identity,
             grant.access,
             queue_size=self.config.send_queue_size,
+            messages=TokenBucket(rate, max(rate * MESSAGE_BURST_SECONDS, 20.0)),
         )
+        refusal = None
         if self._stopping:
-            conn.close(CLOSE_GOING_AWAY)
+            refusal = CLOSE_GOING_AWAY
+        elif self._per_user[grant.identity.user_id] > self.settings.max_connections_per_user:
+            log.warning("user %s has too many sockets open", grant.identity.user_id)
+            refusal = CLOSE_TOO_MANY_CONNECTIONS
+        if refusal is not None:
+            conn.close(refusal)
             await conn.send_loop()
             return
         room = await self._acquire(grant.doc_id)
@@ -220,36 +252,59 @@ class RoomServer:
                     await task
 
     async def _receive_loop(self, room: Room, conn: Connection) -> None:
-        limit = self.settings.max_message_bytes
+        settings = self.settings
         while not conn.is_closing:
             event = await conn.websocket.receive()
             if event["type"] == "websocket.disconnect":
                 return
             data = event.get("bytes")
             if data is None:
-                conn.close(CLOSE_UNSUPPORTED)  # y-websocket speaks binary only
+                conn.close(CLOSE_UNSUPPORTED, "binary frames only")
                 return
-            if len(data) > limit:
-                conn.close(CLOSE_TOO_BIG)
+            if not conn.allow_message():
+                log.warning("closing a socket of user %s: too many messages", conn.identity.user_id)
+                conn.close(CLOSE_TOO_MANY_MESSAGES, "too many messages")
+                return
+            if len(data) > settings.max_message_bytes:
+                conn.close(CLOSE_TOO_BIG, "message too big")
+                return
+            if data[:1] == bytes([AWARENESS_MESSAGE]) and len(data) > settings.max_awareness_bytes:
+                conn.close(CLOSE_PRESENCE_TOO_BIG, "presence too big")
                 return
             try:
                 message = parse_message(data)
             except ProtocolError as exc:
                 log.info("closing a connection that sent a malformed message: %s", exc)
-                conn.close(CLOSE_INVALID)
+                conn.close(CLOSE_REFUSED_UPDATE, "malformed message")
                 return
+            if isinstance(message, SyncStep2 | SyncUpdate):
+                # A change of rights being checked right now decides first.
+                await conn.writes_allowed()
+                if conn.is_closing:
+                    return
             try:
                 await room.receive(conn, message)
+            except UpdateRefused as exc:
+                log.warning(
+                    "refused an update of user %s to %s: %s",
+                    conn.identity.user_id,
+                    room.doc_id,
+                    exc.reason,
+                )
+                conn.close(CLOSE_REFUSED_UPDATE, exc.reason)
+                return
+            except DocumentFull:
+                conn.close(CLOSE_DOCUMENT_FULL, "document full")
+                return
+            except StoreUnavailable:
+                conn.close(CLOSE_TRY_AGAIN, "not stored, try again")
+                return
             except BaseException as exc:
                 if not is_crdt_error(exc):
                     raise
-                if is_panic(exc):
-                    log.error("pycrdt panicked on %s; reloading the room", room.doc_id)
-                    conn.close(CLOSE_INTERNAL)
-                    room.fail(CLOSE_RESTART)
-                else:
-                    log.info("closing a connection whose update did not apply: %r", exc)
-                    conn.close(CLOSE_INVALID)
+                # Never expected: every update is tried on the shadow first.
+                log.error("an update of %s failed outside the shadow: %r", room.doc_id, exc)
+                conn.close(CLOSE_INTERNAL)
                 return
 
     # -- rooms ------------------------------------------------------------------------------
@@ -280,12 +335,15 @@ class RoomServer:
                     loaded = await self.store.load(doc_id)
                 finally:
                     buffered = self._loading.pop(doc_id)
+                if section is None:
+                    raise LookupError(f"document {doc_id} does not exist")
                 room = Room(
                     doc_id,
-                    loaded.state,
+                    loaded,
                     store=self.store,
                     publish=self._publish,
                     section=section,
+                    limits=RoomLimits(max_document_bytes=self.settings.max_document_bytes),
                 )
                 for update in buffered:
                     room.apply_remote(update)
@@ -341,31 +399,53 @@ class RoomServer:
     # -- access changes ---------------------------------------------------------------------
 
     def _on_access_published(self, case_id: str) -> None:
-        """AccessBus listener; called from worker threads."""
+        """AccessBus listener, called by services after they committed a change of access.
+        From a worker thread (a request) it waits until this node's live connections of the
+        case follow the change, so the request answers only after that."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._access_changed, case_id, True)
+        if threading.get_ident() == self._loop_thread:
+            # On the loop itself there is nothing to wait in; it runs as soon as we return.
+            self._spawn(self._access_changed(case_id, local=True))
+            return
+        done = asyncio.run_coroutine_threadsafe(self._access_changed(case_id, local=True), loop)
+        try:
+            done.result(timeout=ACCESS_WAIT_SECONDS)
+        except Exception:
+            log.exception("live connections of case %s did not follow an access change", case_id)
 
-    def _access_changed(self, case_id: str, local: bool) -> None:
+    async def _access_changed(self, case_id: str, *, local: bool) -> None:
         self._access_epoch += 1
         if local:
             self.pubsub.publish("access", case_id)
-        self._recheck_soon(lambda conn: conn.identity.case_id == case_id)
+        await self._recheck_now(lambda conn: conn.identity.case_id == case_id)
 
-    def _recheck_soon(self, affects: Callable[[Connection], bool]) -> None:
-        """Check the rights of the live connections ``affects`` picks again, in the background."""
+    async def _recheck_now(self, affects: Callable[[Connection], bool]) -> None:
+        """Check the rights of the live connections ``affects`` picks again; their writes
+        wait until it is decided."""
         affected = [
             conn for room in self.rooms.values() for conn in room.connections if affects(conn)
         ]
-        if affected:
-            self._spawn(self._recheck(affected))
+        if not affected:
+            return
+        for conn in affected:
+            conn.hold_writes()
+        try:
+            await self._recheck(affected)
+        finally:
+            for conn in affected:
+                conn.release_writes()
+
+    def _recheck_soon(self, affects: Callable[[Connection], bool]) -> None:
+        """``_recheck_now`` in the background."""
+        self._spawn(self._recheck_now(affects))
 
     async def _recheck(self, connections: list[Connection]) -> None:
         decisions = await anyio.to_thread.run_sync(self._current_access, connections)
         for conn, access in decisions:
             if access is None:
-                conn.close(CLOSE_FORBIDDEN)
+                conn.close(CLOSE_FORBIDDEN, "no access")
             else:
                 conn.access = access
 
@@ -406,7 +486,7 @@ class RoomServer:
 
     def _on_remote_event(self, event: Event) -> None:
         if event.kind == "access":
-            self._access_changed(event.key, False)
+            self._spawn(self._access_changed(event.key, local=False))
             return
         if event.kind == "update" and event.key in self._loading:
             self._loading[event.key].append(event.payload)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from app.crdt.connection import CLOSE_FORBIDDEN
+from app.crdt.close_codes import CLOSE_FORBIDDEN
 from app.crdt.server import RoomServer
 from app.security import SESSION_COOKIE, is_same_origin_request
 from app.settings import Settings

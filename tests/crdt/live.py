@@ -128,9 +128,11 @@ class LiveServer:
 class LiveYClient:
     """A pycrdt Doc synced over a real WebSocket; a background thread handles what arrives."""
 
-    def __init__(self, server: LiveServer, token: str, doc_id: str) -> None:
+    def __init__(
+        self, server: LiveServer, token: str, doc_id: str, *, field: str = "krachten"
+    ) -> None:
         self.doc = Doc()
-        self.text = self.doc.get("text", type=Text)
+        self.text = self.doc.get(field, type=Text)
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.synced = False

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.crdt.connection import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN, Connection, Identity
+from app.crdt.close_codes import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN
+from app.crdt.connection import Connection, Identity
 
 
 class GatedSocket:

@@ -150,13 +150,14 @@ def test_a_room_opened_later_on_the_other_node_has_every_edit(
 ) -> None:
     one, two = nodes
     doc_id = doc_id_of(db, family, Section.perspectief)
+    field = "domein.school_werk.huidige_situatie"
     with open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a:
-        a = YClient(ws_a).sync()
+        a = YClient(ws_a, field=field).sync()
         for word in ("wonen ", "school ", "werk"):
             a.type(word)
             a.barrier()
         with open_on(two, family.user("jongere"), doc_id) as ws_b:
-            b = YClient(ws_b).sync()
+            b = YClient(ws_b, field=field).sync()
             assert b.content() == "wonen school werk"
 
 

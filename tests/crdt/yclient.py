@@ -54,7 +54,7 @@ def expect_close(ws: WebSocketTestSession, *, ignore_data: bool = True) -> int:
 
 
 class YClient:
-    def __init__(self, ws: WebSocketTestSession, *, field: str = "text") -> None:
+    def __init__(self, ws: WebSocketTestSession, *, field: str = "krachten") -> None:
         self.ws = ws
         self.doc = Doc()
         self.text = self.doc.get(field, type=Text)
@@ -106,6 +106,15 @@ class YClient:
         """Append text locally and send the update; returns the update sent."""
         before = self.doc.get_state()
         self.text += text
+        update = self.doc.get_update(before)
+        self.ws.send_bytes(create_update_message(update))
+        return update
+
+    def change(self, edit: Callable[[Doc], Any]) -> bytes:
+        """Make any change in our copy and send it; returns the update sent."""
+        before = self.doc.get_state()
+        with self.doc.transaction():
+            edit(self.doc)
         update = self.doc.get_update(before)
         self.ws.send_bytes(create_update_message(update))
         return update

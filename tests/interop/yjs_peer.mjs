@@ -3,7 +3,7 @@
 // Usage: node yjs_peer.mjs '<json>' with
 //   {serverUrl, room, cookie, origin, write?, waitFor?, presence?, waitForPeerName?}
 // It connects, waits for the first sync, sets its presence, appends `write` to the text
-// "text", waits until the text contains `waitFor` (and a peer's presence named
+// "krachten" (the analyse document's first text), waits until the text contains `waitFor` (and a peer's presence named
 // `waitForPeerName`), then prints one JSON line {text, peers, synced} and exits 0.
 // On a close from the server it prints {closed: code} and exits 0. A deadline exits 1.
 import WebSocket from 'ws'
@@ -22,7 +22,7 @@ class BrowserLikeWebSocket extends WebSocket {
 }
 
 const doc = new Y.Doc()
-const text = doc.getText('text')
+const text = doc.getText('krachten')
 const provider = new WebsocketProvider(options.serverUrl, options.room, doc, {
   WebSocketPolyfill: BrowserLikeWebSocket,
   disableBc: true,
