@@ -98,9 +98,7 @@ class PresenceTable:
             and (p.owner is not None or now - p.seen_at < REMOTE_STATE_TIMEOUT)
         ]
 
-    def _may_speak_for(
-        self, conn: Connection, client_id: int, current: _Presence | None
-    ) -> bool:
+    def _may_speak_for(self, conn: Connection, client_id: int, current: _Presence | None) -> bool:
         if client_id in conn.client_ids:
             return True
         if len(conn.client_ids) >= MAX_CLIENT_IDS_PER_CONNECTION:

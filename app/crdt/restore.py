@@ -135,9 +135,11 @@ def _set_array(array: Array, old: Array) -> bool:
     if _plain(array) == _plain(old):
         return False
     current_ids, old_ids = _item_ids(array), _item_ids(old)
-    if current_ids is None or old_ids is None or [
-        i for i in current_ids if i in old_ids
-    ] != [i for i in old_ids if i in current_ids]:
+    if (
+        current_ids is None
+        or old_ids is None
+        or [i for i in current_ids if i in old_ids] != [i for i in old_ids if i in current_ids]
+    ):
         if len(array):
             del array[0 : len(array)]
         for value in old:

@@ -111,9 +111,7 @@ class RoomServer:
         # Which section a document is, for the field rules its room enforces.
         self.section_of = section_of or self._section_from_database
         self.rooms: dict[str, Room] = {}
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._loading: dict[str, list[bytes]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -235,9 +233,7 @@ class RoomServer:
         sender = asyncio.create_task(conn.send_loop())
         receiver = asyncio.create_task(self._receive_loop(room, conn))
         try:
-            done, _ = await asyncio.wait(
-                {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done and not receiver.cancelled() and receiver.exception():
                 log.error("connection to %s failed", room.doc_id, exc_info=receiver.exception())
                 conn.close(CLOSE_INTERNAL)

@@ -183,9 +183,7 @@ class LiveYClient:
     def wait_for(self, condition: Callable[[LiveYClient], bool], seconds: float = 30) -> None:
         """Block until ``condition`` holds (a safety deadline only keeps a failure from hanging)."""
         with self.changed:
-            ok = self.changed.wait_for(
-                lambda: condition(self) or self.closed, timeout=seconds
-            )
+            ok = self.changed.wait_for(lambda: condition(self) or self.closed, timeout=seconds)
         assert self.error is None, self.error
         assert ok and condition(self), f"condition not met; text is {self.content()!r}"
 

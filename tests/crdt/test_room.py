@@ -118,7 +118,9 @@ def edit(text: str) -> bytes:
 
 
 def make_room(store: HeldStore) -> Room:
-    return Room("doc", LoadedDocument(b"", 0), store=store, publish=lambda *args: None, section="analyse")
+    return Room(
+        "doc", LoadedDocument(b"", 0), store=store, publish=lambda *args: None, section="analyse"
+    )
 
 
 def test_an_update_is_relayed_only_after_it_is_stored() -> None:

@@ -167,4 +167,6 @@ def test_appends_after_a_wal_checkpoint_still_go_through_the_writer_thread(
     asyncio.run(scenario())
     holder.close()
     engine.dispose()
-    assert len(db.exec(select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)).all()) == 12
+    assert (
+        len(db.exec(select(DocumentUpdate).where(DocumentUpdate.document_id == doc_id)).all()) == 12
+    )

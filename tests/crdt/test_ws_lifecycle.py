@@ -71,9 +71,7 @@ def test_compaction_writes_a_snapshot_and_keeps_the_history(
     assert 1 <= len(snapshots) <= 2
     assert updates == 12
     with connect(family.user("jongere"), doc_id) as ws:
-        assert YClient(ws, field="domein.wonen.huidige_situatie").sync().content() == "".join(
-            words
-        )
+        assert YClient(ws, field="domein.wonen.huidige_situatie").sync().content() == "".join(words)
 
 
 def _remove(db: Session, app: FastAPI, family: Family, who: str) -> None:
@@ -90,9 +88,10 @@ def test_removed_participant_is_disconnected_with_4403(
     connect: Connect, family: Family, db: Session, app: FastAPI
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("specialist"), doc_id
-    ) as ws_s:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("specialist"), doc_id) as ws_s,
+    ):
         a = YClient(ws_a).sync()
         YClient(ws_s).sync()
         _remove(db, app, family, "specialist")
@@ -105,9 +104,11 @@ def test_removal_leaves_other_participants_connected(
     connect: Connect, family: Family, db: Session, app: FastAPI
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_j, connect(family.user("specialist"), doc_id) as ws_s:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_j,
+        connect(family.user("specialist"), doc_id) as ws_s,
+    ):
         a, j = YClient(ws_a).sync(), YClient(ws_j).sync()
         YClient(ws_s).sync()
         _remove(db, app, family, "specialist")
@@ -121,9 +122,10 @@ def test_role_downgrade_makes_further_writes_dropped(
     connect: Connect, family: Family, db: Session, app: FastAPI, rooms: RoomServer
 ) -> None:
     doc_id = doc_id_of(db, family, Section.veiligheid)
-    with connect(family.user("specialist"), doc_id) as ws_s, connect(
-        family.user("aanspreekpunt"), doc_id
-    ) as ws_a:
+    with (
+        connect(family.user("specialist"), doc_id) as ws_s,
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+    ):
         specialist, a = YClient(ws_s).sync(), YClient(ws_a).sync()
         specialist.change(
             lambda doc: doc.get("afspraken", type=Array).append(
@@ -142,8 +144,13 @@ def test_role_downgrade_makes_further_writes_dropped(
             bus=app.state.access_bus,
         )
         room = rooms.rooms[doc_id]
-        eventually(lambda: all(c.access == "view" for c in room.connections
-                               if c.identity.user_id == family.user("specialist").id))
+        eventually(
+            lambda: all(
+                c.access == "view"
+                for c in room.connections
+                if c.identity.user_id == family.user("specialist").id
+            )
+        )
         specialist.change(
             lambda doc: doc.get("afspraken", type=Array)[0]["wat"].insert(0, "NA DE WIJZIGING")
         )

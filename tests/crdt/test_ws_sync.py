@@ -28,9 +28,10 @@ def stored_text(db: Session, doc_id: str, field: str = "krachten") -> str:
 
 def test_two_editors_converge(connect: Connect, family: Family, db: Session) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_b:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         a.type("Wat gaat goed: ")
         b.type("school.")
@@ -72,9 +73,10 @@ def test_view_only_write_is_dropped_nobody_sees_it_and_it_is_not_stored(
 ) -> None:
     # The youth's own story: she edits, her mother (with gezag) only reads.
     doc_id = doc_id_of(db, family, Section.verhaal, owner="jongere")
-    with connect(family.user("jongere"), doc_id) as ws_editor, connect(
-        family.user("moeder"), doc_id
-    ) as ws_viewer:
+    with (
+        connect(family.user("jongere"), doc_id) as ws_editor,
+        connect(family.user("moeder"), doc_id) as ws_viewer,
+    ):
         editor = YClient(ws_editor, field="hulpvraag").sync()
         viewer = YClient(ws_viewer, field="hulpvraag").sync()
         editor.type("Afspraak: ")
@@ -150,9 +152,11 @@ def test_malformed_message_closes_only_that_connection_with_1007(
     connect: Connect, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_b, connect(family.user("moeder"), doc_id) as ws_bad:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_b,
+        connect(family.user("moeder"), doc_id) as ws_bad,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         YClient(ws_bad).sync()
         ws_bad.send_bytes(b"\x00\x02\xff\xff\xff")  # an update whose length runs past the end
@@ -164,9 +168,11 @@ def test_update_that_pycrdt_rejects_closes_that_connection_with_1007(
     connect: Connect, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_b, connect(family.user("moeder"), doc_id) as ws_bad:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_b,
+        connect(family.user("moeder"), doc_id) as ws_bad,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         YClient(ws_bad).sync()
         ws_bad.send_bytes(create_update_message(b"\x01\x02garbage"))
@@ -178,9 +184,11 @@ def test_text_frame_closes_only_that_connection_with_1003(
     connect: Connect, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_b, connect(family.user("moeder"), doc_id) as ws_bad:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_b,
+        connect(family.user("moeder"), doc_id) as ws_bad,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         ws_bad.send_text("hallo")
         assert expect_close(ws_bad) == 1003
@@ -192,9 +200,11 @@ def test_oversized_message_closes_only_that_connection_with_1009(
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
     limit = rooms.settings.max_message_bytes
-    with connect(family.user("aanspreekpunt"), doc_id) as ws_a, connect(
-        family.user("jongere"), doc_id
-    ) as ws_b, connect(family.user("moeder"), doc_id) as ws_bad:
+    with (
+        connect(family.user("aanspreekpunt"), doc_id) as ws_a,
+        connect(family.user("jongere"), doc_id) as ws_b,
+        connect(family.user("moeder"), doc_id) as ws_bad,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         big = Doc()
         big.get("krachten", type=Text).insert(0, "x" * limit)
@@ -209,9 +219,11 @@ def test_a_bad_document_does_not_disturb_another(
 ) -> None:
     analyse = doc_id_of(db, family, Section.analyse)
     plan = doc_id_of(db, family, Section.plan)
-    with connect(family.user("aanspreekpunt"), analyse) as ws_a, connect(
-        family.user("jongere"), analyse
-    ) as ws_b, connect(family.user("moeder"), plan) as ws_bad:
+    with (
+        connect(family.user("aanspreekpunt"), analyse) as ws_a,
+        connect(family.user("jongere"), analyse) as ws_b,
+        connect(family.user("moeder"), plan) as ws_bad,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         ws_bad.send_bytes(b"\x07")
         assert expect_close(ws_bad) in (1003, 1007)

@@ -119,8 +119,9 @@ class YClient:
         self.ws.send_bytes(create_update_message(update))
         return update
 
-    def announce(self, state: dict[str, Any] | None, *, client_id: int | None = None,
-                 clock: int = 1) -> None:
+    def announce(
+        self, state: dict[str, Any] | None, *, client_id: int | None = None, clock: int = 1
+    ) -> None:
         """Send an awareness state (by default for our own client id)."""
         entry = AwarenessEntry(client_id or self.client_id, clock, state)
         self.ws.send_bytes(awareness_message([entry]))
