@@ -46,7 +46,10 @@ def test_demo_json_describes_a_family_with_a_youth_of_14(database_url: str) -> N
         ]
     )
     for person in data["participants"]:
-        assert set(person) == {"name", "role", "gezag", "email", "password"}
+        expected = {"name", "role", "gezag", "email", "password"}
+        if person["role"] in ("aanspreekpunt", "specialist"):
+            expected.add("totp_secret")  # professionals sign in with a code from an app
+        assert set(person) == expected
     engine = make_engine(database_url)
     with Session(engine) as session:
         places = session.exec(
@@ -126,3 +129,60 @@ def test_migrate_on_an_empty_sqlite_file_creates_the_schema(
     result = _run(url, *command)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "nieuw.db").stat().st_size > 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_ignores_x_forwarded_for_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
+    import time
+
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    assert _run(url, "migrate").returncode == 0
+    port = _free_port()
+    env = {
+        **os.environ,
+        "EENPLAN_DATABASE_URL": url,
+        "EENPLAN_ENVIRONMENT": "test",
+        "EENPLAN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "EENPLAN_LOGIN_MAX_ATTEMPTS_PER_IP": "5",
+        "FORWARDED_ALLOW_IPS": "",
+    }
+    env.pop("FORWARDED_ALLOW_IPS")
+    server = subprocess.Popen(
+        [EENPLAN, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        codes = [
+            httpx.post(
+                f"{base}/login",
+                data={"email": f"raden{n}@voorbeeld.nl", "password": "fout-fout-fout"},
+                headers={"Origin": base, "X-Forwarded-For": f"192.0.2.{n}"},
+                timeout=10,
+            ).status_code
+            for n in range(7)
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert codes[:5] == [400] * 5
+    assert codes[5:] == [429, 429]
