@@ -130,7 +130,7 @@ class LoginThrottle(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=400)
     tries: int = 0
     wait_until: datetime | None = None
-    last_try_at: datetime = Field(default_factory=utcnow)
+    last_try_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Case(SQLModel, table=True):

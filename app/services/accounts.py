@@ -106,7 +106,7 @@ def check_password(
     throttle.take_try(session, limits, settings=settings, message=TOO_MANY)
     ok = verify_password(password, user.password_hash if user else None)
     if ok and user is not None and user.is_active:
-        throttle.give_back(session, limits)
+        throttle.give_back(session, limits, settings=settings)
         return True
     return False
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -120,8 +120,16 @@ def take_try(session: Session, limits: list[Limit], *, settings: Settings, messa
             raise TooManyAttempts(message.format(wait=wait_in_dutch(wait)), retry_after=wait)
 
 
-def give_back(session: Session, limits: list[Limit]) -> None:
-    """The try succeeded: it no longer counts (and the owner's own key starts afresh)."""
+def give_back(session: Session, limits: list[Limit], *, settings: Settings) -> None:
+    """The try succeeded: it no longer counts (and the owner's own key starts afresh).
+    Rows that have been quiet long enough to be forgotten anyway are removed here too."""
+    forgotten = utcnow() - 2 * timedelta(seconds=settings.login_window_seconds)
+    session.execute(
+        delete(LoginThrottle).where(
+            col(LoginThrottle.last_try_at) < forgotten,
+            or_(col(LoginThrottle.wait_until).is_(None), col(LoginThrottle.wait_until) < forgotten),
+        )
+    )
     for limit in limits:
         if limit.reset_on_success:
             statement = (

@@ -154,7 +154,7 @@ def check_code(session: Session, *, user: User, code: str, settings: Settings) -
         accepted = _accept_recovery_code(session, user=user, code=normalised)
     if not accepted:
         raise InvalidInput(CODE_WRONG, field_errors={"code": CODE_WRONG})
-    throttle.give_back(session, limits)
+    throttle.give_back(session, limits, settings=settings)
 
 
 def remaining_recovery_codes(session: Session, *, user: User) -> int:
@@ -208,7 +208,7 @@ def confirm_enrolment(
             "Deze code klopt niet. Typ de code van zes cijfers die je app nu laat zien."
         )
         raise InvalidInput(message, field_errors={"code": message})
-    throttle.give_back(session, limits)
+    throttle.give_back(session, limits, settings=settings)
     user.totp_enabled_at = utcnow()
     session.add(user)
     codes = _new_recovery_codes(session, user=user)

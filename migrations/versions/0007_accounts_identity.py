@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column('last_try_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('key'),
     )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttle_last_try_at'), ['last_try_at'], unique=False)
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_attempts_attempted_at'))
         batch_op.drop_index(batch_op.f('ix_login_attempts_key'))
@@ -78,6 +80,8 @@ def downgrade() -> None:
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_attempts_key'), ['key'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempts_attempted_at'), ['attempted_at'], unique=False)
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttle_last_try_at'))
     op.drop_table('login_throttle')
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))

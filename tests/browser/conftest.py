@@ -68,7 +68,7 @@ class LiveServer:
 def _seed(database_url: str) -> tuple[str, dict[str, User], dict[str, dict[str, str]]]:
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as db:
-        wij = make_user(db, "Wendy WIJ", professional=True)
+        wij = make_user(db, "Wendy WIJ", professional=True, admin=True)
         case = cases.create_case(
             db, actor=wij, label="Gezin De Vries", youth_birth_date=_years_ago(14).isoformat()
         )
