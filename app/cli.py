@@ -1,4 +1,4 @@
-"""The ``eenplan`` command: serve, migrate, demo, create-user."""
+"""The ``eenplan`` command: serve, migrate, demo, create-user, grant, totp-code, verify-log."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sqlmodel import Session
 
 from app.db import make_engine
 from app.migrate import upgrade_to_head
-from app.services import accounts, demo
-from app.services.errors import InvalidInput
+from app.models import User
+from app.services import accounts, audit, demo, two_factor
+from app.services.errors import InvalidInput, ServiceError
 from app.settings import get_settings, settings_problems
 
 DEMO_ACCOUNTS_FILE = Path(".eenplan-demo.txt")
@@ -31,7 +32,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info" if settings.environment != "test" else "warning",
-        proxy_headers=True,
+        # The app itself reads X-Forwarded-For, and only from EENPLAN_TRUSTED_PROXIES; uvicorn
+        # would trust any client on loopback (its forwarded_allow_ips default).
+        proxy_headers=False,
         server_header=False,  # do not tell an attacker which server software (and version) runs
         ws_max_size=settings.max_message_bytes,
         # CRDT updates are small binary frames: compressing them saves almost nothing, costs
@@ -52,8 +55,19 @@ def _sign_in_text(case: demo.DemoCase, public_url: str) -> str:
     lines = [f"Demo-gezin. Open {public_url} en log in met één van deze accounts:", ""]
     for person in case.people:
         gezag = " (gezag)" if person.gezag else ""
-        lines.append(f"  {person.role:<14} {person.name}{gezag}")
+        admin = " (ook beheerder)" if person.is_admin else ""
+        lines.append(f"  {person.role:<14} {person.name}{gezag}{admin}")
         lines.append(f"                 e-mail: {person.email}   wachtwoord: {person.password}")
+        if person.totp_secret:
+            lines.append(
+                f"                 code: .venv/bin/eenplan totp-code --email {person.email}"
+                f"   (of zet {person.totp_secret} in je app)"
+            )
+    lines += [
+        "",
+        "Hulpverleners loggen in met een code uit een app (tweestapsverificatie). In",
+        "development toont `eenplan totp-code --email …` die code.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,14 +105,85 @@ def _create_user(args: argparse.Namespace) -> int:
     with Session(engine) as session:
         try:
             user = accounts.create_user(
-                session, email=args.email, name=args.name, password=password
+                session,
+                email=args.email,
+                name=args.name,
+                password=password,
+                is_professional=args.professional,
+                is_admin=args.admin,
             )
         except InvalidInput as exc:
             for field, message in exc.field_errors.items():
                 print(f"{field}: {message}", file=sys.stderr)
             return 2
-        print(f"Account gemaakt voor {user.name} <{user.email}>.")
+        print(f"Account gemaakt voor {user.name} <{user.email}>{_properties(user)}.")
     engine.dispose()
+    return 0
+
+
+def _properties(user: User) -> str:
+    labels = [
+        label
+        for label, on in (("hulpverlener", user.is_professional), ("beheerder", user.is_admin))
+        if on
+    ]
+    return f" ({', '.join(labels)})" if labels else ""
+
+
+def _grant(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        try:
+            user = accounts.grant(
+                session, email=args.email, professional=args.professional, admin=args.admin
+            )
+        except ServiceError as exc:
+            print(exc.message, file=sys.stderr)
+            return 2
+        print(f"{user.name} <{user.email}>{_properties(user) or ' (geen bijzondere rechten)'}.")
+    engine.dispose()
+    return 0
+
+
+def _totp_code(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if settings.environment != "development":
+        print(
+            "totp-code werkt alleen met EENPLAN_ENVIRONMENT=development (voor demo-accounts).",
+            file=sys.stderr,
+        )
+        return 2
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        user = accounts.find_user_by_email(session, args.email)
+        secret = user.totp_secret if user is not None and user.uses_two_factor else None
+    engine.dispose()
+    if secret is None:
+        print(f"{args.email} logt niet in met een code.", file=sys.stderr)
+        return 2
+    print(two_factor.current_code(secret))
+    return 0
+
+
+def _verify_log(_args: argparse.Namespace) -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    broken = 0
+    with Session(engine) as session:
+        for case_id, label in audit.all_cases(session):
+            check = audit.verify_chain(session, case_id=case_id)
+            if check.ok:
+                print(f"OK      {case_id}  {label}  ({check.checked} regels)")
+            else:
+                broken += 1
+                print(
+                    f"KAPOT   {case_id}  {label}  bij regel {check.broken_at_seq}: {check.problem}"
+                )
+    engine.dispose()
+    if broken:
+        print(f"{broken} logboek(en) kloppen niet.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -125,7 +210,28 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--email", required=True)
     create_user.add_argument("--name", required=True)
     create_user.add_argument("--password", help="asked for when left out")
+    create_user.add_argument(
+        "--professional", action="store_true", help="may create cases (a hulpverlener)"
+    )
+    create_user.add_argument(
+        "--admin", action="store_true", help="organisation administrator (admin page)"
+    )
     create_user.set_defaults(func=_create_user)
+
+    grant = sub.add_parser("grant", help="give or take professional/administrator")
+    grant.add_argument("--email", required=True)
+    grant.add_argument(
+        "--professional", action=argparse.BooleanOptionalAction, default=None
+    )
+    grant.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None)
+    grant.set_defaults(func=_grant)
+
+    totp = sub.add_parser("totp-code", help="current sign-in code of an account (development)")
+    totp.add_argument("--email", required=True)
+    totp.set_defaults(func=_totp_code)
+
+    verify = sub.add_parser("verify-log", help="check the access log chain of every case")
+    verify.set_defaults(func=_verify_log)
     return parser
 
 

@@ -9,14 +9,19 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from app.models import User
-from app.security import SESSION_COOKIE
-from app.services import accounts
+from app.security import SESSION_COOKIE, client_address
+from app.services import accounts, two_factor
 from app.services.access_bus import AccessBus
 from app.settings import Settings
 
 
 class NotSignedIn(Exception):
     """Raised when a page or API call needs a signed-in person (pages redirect, API 401)."""
+
+
+class NeedsTwoFactor(Exception):
+    """Raised when the account must set up two-factor sign-in before anything else (pages
+    redirect to the set-up page, API 403)."""
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -48,10 +53,43 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def get_current_user(user: OptionalUser) -> User:
+def get_current_user(
+    request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser
+) -> User:
+    token = request.cookies.get(SESSION_COOKIE)
+    if user is None:
+        if accounts.enrolling_user_for_session_token(session, token) is not None:
+            raise NeedsTwoFactor()
+        raise NotSignedIn()
+    if not user.uses_two_factor and two_factor.is_required(
+        session, user=user, settings=settings
+    ):
+        # it became required while signed in (e.g. made specialist): enrol before going on
+        accounts.require_enrolment(session, token)
+        raise NeedsTwoFactor()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_enrolling_user(request: Request, session: SessionDep) -> User:
+    """A full sign-in, or one that may only set up two-factor sign-in."""
+    user = accounts.enrolling_user_for_session_token(session, request.cookies.get(SESSION_COOKIE))
     if user is None:
         raise NotSignedIn()
     return user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+EnrollingUser = Annotated[User, Depends(get_enrolling_user)]
+
+
+def get_client_ip(request: Request, settings: SettingsDep) -> str:
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        settings.trusted_proxy_networks,
+    )
+
+
+ClientIP = Annotated[str, Depends(get_client_ip)]

@@ -39,3 +39,10 @@ def dutch_date(value: date | datetime | str | None) -> str:
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = local_time(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def dutch_time(value: datetime | None) -> str:
+    """'14:05' on the Dutch clock."""
+    if value is None:
+        return ""
+    return local_time(value).strftime("%H:%M")

@@ -17,9 +17,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.crdt.server import RoomServer
 from app.db import make_engine
-from app.deps import NotSignedIn
+from app.deps import NeedsTwoFactor, NotSignedIn
 from app.headers import SecurityHeadersMiddleware, new_nonce, security_headers
-from app.routes import access_log, api, consent, editor, health, pages, shares, versions, ws
+from app.routes import (
+    access_log,
+    account,
+    admin,
+    api,
+    consent,
+    editor,
+    health,
+    pages,
+    shares,
+    versions,
+    ws,
+)
 from app.security import SAFE_METHODS, is_same_origin_request
 from app.services.access_bus import AccessBus
 from app.services.errors import ServiceError
@@ -33,6 +45,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 CSRF_MESSAGE = (
     "Deze actie is geweigerd omdat hij niet van een pagina van eenplan kwam. "
     "Ga terug naar eenplan en probeer het opnieuw."
+)
+
+
+TWO_FACTOR_FIRST = (
+    "Stel eerst inloggen in twee stappen in. Dat doe je op /account/tweestapsverificatie."
 )
 
 
@@ -106,6 +123,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
+    @app.exception_handler(NeedsTwoFactor)
+    async def needs_two_factor(request: Request, _exc: NeedsTwoFactor) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": TWO_FACTOR_FIRST}, status_code=403)
+        return RedirectResponse("/account/tweestapsverificatie", status_code=303)
+
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         if _wants_json(request):
@@ -165,6 +188,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(account.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(consent.router)
     app.include_router(shares.router)

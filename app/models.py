@@ -50,6 +50,39 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    is_professional: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "0"},
+        description="Given by an administrator: may create cases.",
+    )
+    is_admin: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "0"},
+        description="Organisation administrator: gives and takes the professional property.",
+    )
+    totp_secret: str | None = Field(
+        default=None, max_length=64, description="Base32 TOTP secret; set at enrolment."
+    )
+    totp_enabled_at: datetime | None = Field(
+        default=None, description="When the first code confirmed the secret; None: no 2FA."
+    )
+    totp_last_step: int | None = Field(
+        default=None,
+        sa_type=BigInteger,
+        description="Time step of the newest accepted code: a code is used only once.",
+    )
+
+    @property
+    def uses_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
+
+class AuthLevel(enum.StrEnum):
+    """How a session was signed in."""
+
+    password = "password"  # no second factor needed
+    two_factor = "two_factor"  # password and a TOTP or recovery code
+    enrolment = "enrolment"  # password only, must enrol in 2FA first: nothing else is open
 
 
 class UserSession(SQLModel, table=True):
@@ -62,17 +95,42 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     ended_at: datetime | None = None
+    auth_level: AuthLevel = Field(
+        default=AuthLevel.password,
+        sa_type=String(12),
+        sa_column_kwargs={"server_default": "password"},
+    )
+    device: str = Field(
+        default="",
+        max_length=120,
+        sa_column_kwargs={"server_default": ""},
+        description="Browser and system, roughly, for the list of sessions.",
+    )
 
 
-class LoginAttempt(SQLModel, table=True):
-    """A failed sign-in, counted per e-mail address and per IP (kept in the database so that
-    every node sees the same count)."""
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code to sign in without the TOTP app; only its SHA-256 is stored."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "recovery_codes"
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=400, index=True)
-    attempted_at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Counted sign-in tries per key (account, client address, account from an address, codes
+    of an account). A try is counted here before the password is checked, with a
+    compare-and-set on ``tries``, so parallel requests and several nodes share one count."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=400)
+    tries: int = 0
+    wait_until: datetime | None = None
+    last_try_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Case(SQLModel, table=True):

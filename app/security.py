@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from urllib.parse import urlsplit
 
 from pwdlib import PasswordHash
@@ -55,6 +57,41 @@ def new_token() -> str:
 def token_hash(token: str) -> str:
     """Tokens are stored only as their SHA-256, so a copy of the database opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A key of its own for each use of ``EENPLAN_SECRET_KEY`` (HMAC-SHA256 as a KDF)."""
+    return hmac.new(secret.encode(), f"eenplan:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def client_address(
+    peer: str | None,
+    forwarded_for: str | None,
+    trusted_proxies: Sequence[IPv4Network | IPv6Network],
+) -> str:
+    """The client's IP address. ``X-Forwarded-For`` counts only when the peer is one of our
+    trusted proxies; it is read from the right, skipping our own proxies, so a client cannot
+    put a made-up address in front."""
+    if not peer:
+        return "unknown"
+
+    def trusted(address: str) -> bool:
+        try:
+            parsed = ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(parsed in network for network in trusted_proxies)
+
+    if not forwarded_for or not trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            try:
+                return str(ip_address(hop))
+            except ValueError:
+                return peer  # garbage from the client side: count it on the proxy
+    return hops[0] if hops else peer
 
 
 def _origin_of(url: str) -> str:

@@ -9,6 +9,7 @@ clear line per problem.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -16,6 +17,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"
+
+
+def _items(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -53,10 +58,35 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         le=1000,
-        description="Failed sign-ins per e-mail address and per IP within the window.",
+        description="Password (or code) tries per account from one address before each "
+        "further try has to wait.",
+    )
+    login_max_attempts_per_ip: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Password tries from one address, over all accounts.",
     )
     login_window_seconds: int = Field(
-        default=900, ge=1, le=86400, description="Window for counting failed sign-ins, in seconds."
+        default=900,
+        ge=1,
+        le=86400,
+        description="Quiet time after which misses are forgotten; also the longest wait.",
+    )
+    login_delay_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=86400,
+        description="First wait after too many misses; doubles with every further miss.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client. Empty: the peer address is the client.",
+    )
+    require_2fa_for: str = Field(
+        default="aanspreekpunt,specialist",
+        description="Roles whose accounts must sign in with a second factor (TOTP).",
     )
     max_message_bytes: int = Field(
         default=1024 * 1024,
@@ -110,6 +140,38 @@ class Settings(BaseSettings):
                 "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        for part in _items(value):
+            try:
+                ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"EENPLAN_TRUSTED_PROXIES: {part!r} is not an IP address or network"
+                ) from None
+        return value
+
+    @field_validator("require_2fa_for")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        known = {"jongere", "ouder", "aanspreekpunt", "specialist", "netwerk"}
+        unknown = [role for role in _items(value) if role not in known]
+        if unknown:
+            raise ValueError(
+                f"EENPLAN_REQUIRE_2FA_FOR: unknown role(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(known))}"
+            )
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(part, strict=False) for part in _items(self.trusted_proxies)]
+
+    @property
+    def two_factor_roles(self) -> frozenset[str]:
+        return frozenset(_items(self.require_2fa_for))
 
     @property
     def secure_cookies(self) -> bool:

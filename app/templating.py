@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.crdt.schema import options
-from app.dutch import dutch_date
+from app.dutch import dutch_date, dutch_time
 from app.models import Role
 from app.services.display import display_value, item_title
 from app.services.participants import ROLE_LABELS
@@ -27,6 +27,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = dutch_date
+    templates.env.filters["tijd"] = dutch_time
     templates.env.globals["display_value"] = display_value
     templates.env.globals["item_title"] = item_title
     templates.env.globals["schema_options"] = options

@@ -8,7 +8,9 @@ URL is an error, not a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
@@ -26,7 +28,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.models import Case, Participant, Role, User
-from app.services import accounts, cases, participants
+from app.services import accounts, cases, participants, two_factor
 from app.settings import Settings
 
 ORIGIN = "http://testserver"
@@ -142,16 +144,58 @@ class Family:
         return self.people[key]
 
 
-def make_user(db: Session, name: str, email: str | None = None) -> User:
+def make_user(
+    db: Session,
+    name: str,
+    email: str | None = None,
+    *,
+    professional: bool = False,
+    admin: bool = False,
+    totp: bool = False,
+) -> User:
+    """An account with password ``PASSWORD``; ``totp`` turns two-factor sign-in on at once.
+    Otherwise someone who must use it sets it up at their first sign-in (``sign_in`` does
+    that the way a person would)."""
     email = email or f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:6]}@voorbeeld.nl"
-    return accounts.create_user(db, email=email, name=name, password=PASSWORD)
+    user = accounts.create_user(
+        db, email=email, name=name, password=PASSWORD, is_professional=professional,
+        is_admin=admin,
+    )
+    if totp:
+        two_factor.enrol_without_confirmation(db, user=user)
+    return user
+
+
+# Recovery codes that ``sign_in`` saw when it set up two-factor sign-in, per (database, user):
+# a person who signs in again before the next code shows up may type one of these instead.
+_RECOVERY_CODES: dict[tuple[str, int], list[str]] = {}
+
+
+def next_totp_code(engine: Engine, user_id: int) -> str:
+    """A code the app would show that the server has not accepted yet. A code counts once,
+    and the server accepts the previous, current and next time step, so this picks the oldest
+    unused one of those; when all three are used it gives a saved recovery code, or waits for
+    the next step."""
+    with engine.connect() as conn:
+        secret, last_step = conn.execute(
+            select(User.totp_secret, User.totp_last_step).where(User.id == user_id)  # type: ignore[call-overload]
+        ).one()
+    assert secret is not None, "this account does not use two-factor sign-in"
+    now = int(time.time() // two_factor.STEP_SECONDS)
+    step = max(now - 1, (last_step if last_step is not None else now - 2) + 1)
+    if step > now + 1:
+        saved = _RECOVERY_CODES.get((str(engine.url), user_id))
+        if saved:
+            return saved.pop()
+        time.sleep((step - 1) * two_factor.STEP_SECONDS - time.time() + 0.05)
+    return two_factor.code_at(secret, step)
 
 
 @pytest.fixture
 def family(db: Session) -> Family:
     """aanspreekpunt, jongere (14), moeder (gezag), vader (no gezag), specialist, oma (netwerk)
     and a stranger who is in no case."""
-    wij = make_user(db, "Wendy WIJ")
+    wij = make_user(db, "Wendy WIJ", professional=True)
     case = cases.create_case(
         db, actor=wij, label="Gezin Test", youth_birth_date=_years_ago(14).isoformat()
     )
@@ -164,7 +208,7 @@ def family(db: Session) -> Family:
         ("specialist", Role.specialist, False),
         ("oma", Role.netwerk, False),
     ]:
-        user = make_user(db, key.capitalize())
+        user = make_user(db, key.capitalize(), professional=role == Role.specialist)
         places[key] = participants.add_participant(db, case=case, user=user, role=role, gezag=gezag)
         db.commit()
         people[key] = user
@@ -180,9 +224,35 @@ def _years_ago(years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
+def _totp_secret(engine: Engine, user_id: int) -> str:
+    with engine.connect() as conn:
+        secret = conn.execute(select(User.totp_secret).where(User.id == user_id)).scalar()  # type: ignore[call-overload]
+    assert secret is not None
+    return str(secret)
+
+
 def sign_in(client: TestClient, user: User) -> TestClient:
+    """Sign in as a person would: e-mail and password; then the code from the app when the
+    account uses two-factor sign-in, or, when it must and has not yet, set it up first (scan
+    the secret, type the first code)."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    if response.status_code == 401:  # the page asks for the code
+        pending = re.search(r'name="pending" value="([^"]+)"', response.text)
+        assert pending is not None, response.text
+        response = client.post(
+            "/login",
+            data={"pending": pending.group(1), "code": next_totp_code(engine, user.id)},  # type: ignore[arg-type]
+        )
     assert response.status_code == 303, response.text
+    if response.headers["location"] == "/account/tweestapsverificatie":
+        assert client.get("/account/tweestapsverificatie").status_code == 200
+        code = two_factor.current_code(_totp_secret(engine, user.id))  # type: ignore[arg-type]
+        enrolled = client.post("/account/tweestapsverificatie", data={"code": code})
+        assert enrolled.status_code == 200, enrolled.text
+        _RECOVERY_CODES[(str(engine.url), user.id)] = re.findall(  # type: ignore[index]
+            r"<code>([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})</code>", enrolled.text
+        )
     return client
 
 

@@ -49,7 +49,10 @@ def test_demo_json_describes_a_family_with_a_youth_of_14(database_url: str) -> N
         ]
     )
     for person in data["participants"]:
-        assert set(person) == {"name", "role", "gezag", "email", "password"}
+        expected = {"name", "role", "gezag", "email", "password"}
+        if person["role"] in ("aanspreekpunt", "specialist"):
+            expected.add("totp_secret")  # professionals sign in with a code from an app
+        assert set(person) == expected
     engine = make_engine(database_url)
     with Session(engine) as session:
         places = session.exec(
@@ -184,3 +187,169 @@ def test_a_bad_setting_stops_every_command_with_one_clear_line(
         problems = [line for line in result.stderr.splitlines() if line.startswith("EENPLAN_")]
         assert problems and problems[0].startswith(f"{variable}={value}"), result.stderr
     assert not (tmp_path / "nooit.db").exists()
+
+
+@pytest.mark.slow
+def test_serve_ignores_x_forwarded_for_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
+    import time
+
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    assert _run(url, "migrate").returncode == 0
+    port = _free_port()
+    env = {
+        **os.environ,
+        "EENPLAN_DATABASE_URL": url,
+        "EENPLAN_ENVIRONMENT": "test",
+        "EENPLAN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "EENPLAN_LOGIN_MAX_ATTEMPTS_PER_IP": "5",
+        "FORWARDED_ALLOW_IPS": "",
+    }
+    env.pop("FORWARDED_ALLOW_IPS")
+    server = subprocess.Popen(
+        [EENPLAN, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        codes = [
+            httpx.post(
+                f"{base}/login",
+                data={"email": f"raden{n}@voorbeeld.nl", "password": "fout-fout-fout"},
+                headers={"Origin": base, "X-Forwarded-For": f"192.0.2.{n}"},
+                timeout=10,
+            ).status_code
+            for n in range(7)
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert codes[:5] == [400] * 5
+    assert codes[5:] == [429, 429]
+
+
+def test_create_user_professional_and_admin_mark_the_account(database_url: str) -> None:
+    from app.services import accounts
+
+    result = _run(
+        database_url, "create-user", "--email", "pro@voorbeeld.nl", "--name", "Pro",
+        "--password", "een-lang-wachtwoord", "--professional", "--admin",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "hulpverlener, beheerder" in result.stdout
+    plain = _run(
+        database_url, "create-user", "--email", "gewoon@voorbeeld.nl", "--name", "Gewoon",
+        "--password", "een-lang-wachtwoord",
+    )
+    assert plain.returncode == 0, plain.stderr
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        pro = accounts.find_user_by_email(session, "pro@voorbeeld.nl")
+        gewoon = accounts.find_user_by_email(session, "gewoon@voorbeeld.nl")
+        assert pro is not None and pro.is_professional and pro.is_admin
+        assert gewoon is not None and not gewoon.is_professional and not gewoon.is_admin
+    engine.dispose()
+    taken = _run(database_url, "grant", "--email", "pro@voorbeeld.nl", "--no-professional")
+    assert taken.returncode == 0, taken.stderr
+    assert "(beheerder)" in taken.stdout
+    unknown = _run(database_url, "grant", "--email", "niemand@voorbeeld.nl", "--admin")
+    assert unknown.returncode == 2
+
+
+def test_demo_professionals_sign_in_with_the_code_of_their_secret(
+    database_url: str, settings
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.services import two_factor
+
+    data = json.loads(_run(database_url, "demo", "--json").stdout)
+    wij = next(p for p in data["participants"] if p["role"] == "aanspreekpunt")
+    with TestClient(
+        create_app(settings), headers={"Origin": "http://testserver"}, follow_redirects=False
+    ) as client:
+        form = {"email": wij["email"], "password": wij["password"]}
+        assert client.post("/login", data=form).status_code == 401
+        code = two_factor.current_code(wij["totp_secret"])
+        assert client.post("/login", data={**form, "code": code}).status_code == 303
+        assert client.post("/cases", data={"label": "Nog een", "youth_birth_date": "2012-01-01"}
+                           ).status_code == 303
+        assert client.get("/beheer/accounts").status_code == 200
+
+
+def test_totp_code_prints_the_current_code_in_development_only(database_url: str) -> None:
+    from app.services import two_factor
+
+    data = json.loads(_run(database_url, "demo", "--json").stdout)
+    specialist = next(p for p in data["participants"] if p["role"] == "specialist")
+    env = {**os.environ, "EENPLAN_DATABASE_URL": database_url, "EENPLAN_ENVIRONMENT": "development"}
+    shown = subprocess.run(
+        [EENPLAN, "totp-code", "--email", specialist["email"]],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    code = shown.stdout.strip()
+    assert len(code) == 6 and code.isdigit()
+    step = int(__import__("time").time() // 30)
+    assert code in {two_factor.code_at(specialist["totp_secret"], s) for s in (step - 1, step)}
+    env["EENPLAN_ENVIRONMENT"] = "test"
+    refused = subprocess.run(
+        [EENPLAN, "totp-code", "--email", specialist["email"]],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert refused.returncode == 2
+    assert "development" in refused.stderr
+    assert refused.stdout == ""
+
+
+def test_make_run_tells_how_to_get_a_code_for_the_demo_professionals(
+    database_url: str, tmp_path: Path
+) -> None:
+    first = _run(database_url, "demo", "--if-empty", cwd=tmp_path)
+    assert first.stdout.count("code: .venv/bin/eenplan totp-code --email") == 2
+    assert "totp-code --email wij@demo.eenplan.nl" in first.stdout
+
+
+def test_verify_log_reports_every_case_and_fails_on_a_break(database_url: str) -> None:
+    from sqlalchemy import text
+
+    from app.models import User
+    from app.services import audit
+
+    first = json.loads(_run(database_url, "demo", "--json").stdout)
+    second = json.loads(_run(database_url, "demo", "--json").stdout)
+    engine = make_engine(database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        youth_email = next(p for p in first["participants"] if p["role"] == "jongere")["email"]
+        youth = session.exec(select(User).where(User.email == youth_email)).one()
+        for _ in range(3):
+            audit.record(
+                session, case_id=first["case_id"], user=youth, action=audit.Action.case_viewed
+            )
+    engine.dispose()
+    ok = _run(database_url, "verify-log")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.count("OK") == 2
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_entries SET detail = 'verzonnen' WHERE case_id = :c AND seq = 2"),
+            {"c": first["case_id"]},
+        )
+    engine.dispose()
+    broken = _run(database_url, "verify-log")
+    assert broken.returncode == 1
+    line = next(x for x in broken.stdout.splitlines() if first["case_id"] in x)
+    assert "KAPOT" in line and "regel 2" in line
+    assert any(second["case_id"] in x and x.startswith("OK") for x in broken.stdout.splitlines())

@@ -40,3 +40,120 @@ def test_migrating_twice_changes_nothing(tmp_path) -> None:
         version = MigrationContext.configure(conn).get_current_revision()
     engine.dispose()
     assert version is not None
+
+
+def _at_0006(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from app.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0006")
+    return url
+
+
+def test_migration_0007_makes_active_professionals_and_case_less_accounts_professional(
+    tmp_path,
+) -> None:
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+    import sqlmodel
+
+    url = _at_0006(tmp_path)
+    users = sa.table(
+        "users", sa.column("id"), sa.column("email"), sa.column("name"),
+        sa.column("password_hash"), sa.column("is_active"),
+        sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    places = sa.table(
+        "participants", sa.column("case_id"), sa.column("user_id"), sa.column("role"),
+        sa.column("gezag"), sa.column("safety_closed"),
+        sa.column("active_from", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("active_to", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    cases = sa.table(
+        "cases", sa.column("id"), sa.column("label"), sa.column("youth_birth_date"),
+        sa.column("created_by_id"), sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    now = datetime.now(UTC)
+    names = ["wij", "oma_weg", "zonder_casus", "moeder", "specialist_weg", "specialist"]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for n, name in enumerate(names, start=1):
+            conn.execute(sa.insert(users).values(
+                id=n, email=f"{name}@voorbeeld.nl", name=name, password_hash="x",
+                is_active=True, created_at=now,
+            ))
+        conn.execute(sa.insert(cases).values(
+            id="c1", label="Gezin", youth_birth_date=date(2012, 1, 1), created_by_id=1,
+            created_at=now,
+        ))
+        for user_id, role, active_to in [
+            (1, "aanspreekpunt", None), (2, "netwerk", now), (4, "ouder", None),
+            (5, "specialist", now), (6, "specialist", None),
+        ]:
+            conn.execute(sa.insert(places).values(
+                case_id="c1", user_id=user_id, role=role, gezag=False, safety_closed=False,
+                active_from=now, active_to=active_to,
+            ))
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT name, is_professional FROM users")).all())
+    engine.dispose()
+    assert {name for name, pro in rows.items() if pro} == {"wij", "zonder_casus", "specialist"}
+
+
+def test_migration_0008_re_anchors_each_chain_with_the_key_and_says_so(tmp_path) -> None:
+    import hashlib
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from app.models import AuditEntry
+    from app.services import audit
+
+    url = _at_0006(tmp_path)
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO users (id, email, name, password_hash, is_active, created_at) "
+            "VALUES (1, 'a@voorbeeld.nl', 'A', 'x', 1, '2026-01-01 00:00:00')"
+        ))
+        for case_id in ("heel", "kapot"):
+            conn.execute(sa.text(
+                "INSERT INTO cases (id, label, youth_birth_date, created_by_id, created_at, "
+                "audit_seq) VALUES (:id, :id, :d, 1, '2026-01-01 00:00:00', 3)"
+            ), {"id": case_id, "d": date(2012, 1, 1)})
+            previous = audit.GENESIS_HASH
+            for seq in (1, 2, 3):
+                entry = AuditEntry(
+                    case_id=case_id, seq=seq, occurred_at=now, user_id=1, actor_name="A",
+                    actor_role="aanspreekpunt", action="case_viewed", detail="",
+                    prev_hash=previous, entry_hash="",
+                )
+                entry.entry_hash = hashlib.sha256(
+                    (previous + audit.canonical_content(entry)).encode()
+                ).hexdigest()
+                if case_id == "kapot" and seq == 2:
+                    entry.detail = "later veranderd"
+                previous = entry.entry_hash
+                conn.execute(sa.insert(AuditEntry).values(**entry.model_dump(exclude={"id"})))
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        for case_id, said in [
+            ("heel", "De oude keten klopte (3 regels)."),
+            ("kapot", "de oude keten klopte niet vanaf regel 2"),
+        ]:
+            check = audit.verify_chain(session, case_id=case_id)
+            assert check.ok and check.checked == 4
+            newest = audit.entries(session, case_id=case_id, limit=1)[0]
+            assert newest.action == audit.Action.chain_reanchored
+            assert said in newest.detail
+    engine.dispose()

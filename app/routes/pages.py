@@ -13,10 +13,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.deps import AccessBusDep, CurrentUser, OptionalUser, SessionDep, SettingsDep
-from app.models import Case, Invitation, Role, User
+from app.deps import (
+    AccessBusDep,
+    ClientIP,
+    CurrentUser,
+    OptionalUser,
+    SessionDep,
+    SettingsDep,
+)
+from app.models import AuthLevel, Case, Invitation, Role, User
 from app.security import SESSION_COOKIE
-from app.services import accounts, audit, cases, documents, participants, versions
+from app.services import accounts, audit, cases, documents, participants, two_factor, versions
 from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
 from app.settings import Settings
 from app.templating import render
@@ -39,10 +46,6 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _set_session_cookie(response: Response, token: str, settings: Settings) -> None:
@@ -74,29 +77,53 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    client_ip: ClientIP,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    pending: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    context = {"user": None, "next": _safe_next(next), "email": email}
+    """Sign in with e-mail and password, plus ``code`` (TOTP or recovery code) for accounts
+    with two-factor sign-in. Without a valid code no session is given: the page asks for it,
+    carrying a signed note that the password was right (``pending``)."""
+    context: dict[str, Any] = {"user": None, "next": _safe_next(next), "email": email}
     try:
-        user = accounts.authenticate(
+        user, level = accounts.sign_in(
             session,
             email=email,
             password=password,
-            client_ip=_client_ip(request),
+            code=code,
+            pending=pending,
+            client_ip=client_ip,
             settings=settings,
         )
+    except accounts.CodeNeeded as needed:
+        context.update(pending=needed.pending, email=needed.user.email)
+        return render(request, "pages/login.html", context, status_code=401)
     except TooManyAttempts as exc:
-        return render(
+        if pending and not password:
+            context["pending"] = pending
+        response: Response = render(
             request, "pages/login.html", {**context, "error": exc.message}, status_code=429
         )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except InvalidInput as exc:
+        if pending and not password and exc.field_errors.get("code"):
+            context["pending"] = pending  # the password was right: ask for the code again
         return render(
             request, "pages/login.html", {**context, "error": exc.message}, status_code=400
         )
-    token = accounts.start_session(session, user=user, settings=settings)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    token = accounts.start_session(
+        session,
+        user=user,
+        settings=settings,
+        level=level,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    target = "/account/tweestapsverificatie" if level == AuthLevel.enrolment else next
+    response = RedirectResponse(_safe_next(target), status_code=303)
     _set_session_cookie(response, token, settings)
     return response
 
@@ -370,13 +397,16 @@ def _invitation_context(
     session: Session, invitation: Invitation, user: User | None, token: str
 ) -> dict[str, Any]:
     case = session.get(Case, invitation.case_id)
-    has_account = accounts.find_user_by_email(session, invitation.email) is not None
+    account = accounts.find_user_by_email(session, invitation.email)
     return {
         "user": user,
         "invitation": invitation,
         "case": case,
         "token": token,
-        "has_account": has_account,
+        "has_account": account is not None,
+        # an account with two-factor sign-in joins after signing in, never with a password alone
+        "sign_in_first": account is not None and account.uses_two_factor,
+        "wrong_account": user is not None and not participants.invitation_is_for(invitation, user),
         "form": {},
         "errors": {},
     }
@@ -387,6 +417,7 @@ def accept_invitation(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    client_ip: ClientIP,
     user: OptionalUser,
     token: str,
     name: Annotated[str, Form()] = "",
@@ -410,14 +441,37 @@ def accept_invitation(
     case_id = invitation.case_id
     try:
         accepted_by = participants.accept_invitation(
-            session, token=token, signed_in=user, name=name, password=password
+            session,
+            token=token,
+            signed_in=user,
+            name=name,
+            password=password,
+            client_ip=client_ip,
+            settings=settings,
         )
+    except TooManyAttempts as exc:
+        context["error"] = exc.message
+        refused: Response = render(request, "pages/invitation.html", context, status_code=429)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except InvalidInput as exc:
         context["errors"] = exc.field_errors
         context["error"] = exc.message
         return render(request, "pages/invitation.html", context, status_code=422)
+    except Forbidden as exc:
+        context["error"] = exc.message
+        return render(request, "pages/invitation.html", context, status_code=403)
     response = RedirectResponse(f"/cases/{case_id}?welkom=1", status_code=303)
     if user is None:
-        session_token = accounts.start_session(session, user=accepted_by, settings=settings)
+        must_enrol = two_factor.is_required(session, user=accepted_by, settings=settings)
+        session_token = accounts.start_session(
+            session,
+            user=accepted_by,
+            settings=settings,
+            level=AuthLevel.enrolment if must_enrol else AuthLevel.password,
+            user_agent=request.headers.get("user-agent", ""),
+        )
         _set_session_cookie(response, session_token, settings)
+        if must_enrol:
+            response.headers["location"] = "/account/tweestapsverificatie"
     return response

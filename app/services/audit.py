@@ -1,9 +1,14 @@
 """The access log of a case (NEN 7513 style): append-only and chained by hash.
 
 Every entry says who (user, name, role, organisation), on which case, what, when and on which
-ground. Each entry's hash is sha256 of the previous entry's hash plus the entry's canonical
-content, so ``verify_chain`` notices a changed or a deleted entry. Entries are numbered per
-case (``seq``); taking a lock on the case row first keeps two writers from forking the chain.
+ground. Each entry's hash is HMAC-SHA256, keyed with a key derived from
+``EENPLAN_SECRET_KEY``, of the previous entry's hash plus the entry's canonical content, so
+``verify_chain`` notices a changed or a deleted entry, and someone who can write to the
+database but does not know the secret cannot rebuild the chain. The key comes from the
+process's configuration (``get_settings``), the same that migration 0008 and
+``eenplan verify-log`` use; changing the secret makes every existing chain fail to verify.
+Entries are numbered per case (``seq``); taking a lock on the case row first keeps two writers
+from forking the chain.
 
 Services call ``add`` inside their own transaction (the event and its log entry commit
 together); routes call ``record``, which commits.
@@ -13,18 +18,23 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.models import AuditEntry, Case, Participant, User, utcnow
+from app.security import derive_key
 from app.services.participants import ROLE_LABELS, find_active_participant
+from app.settings import get_settings
 
 GENESIS_HASH = "0" * 64
+CHAIN_KEY_PURPOSE = "audit-log-chain"
 
 class Action(enum.StrEnum):
     case_viewed = "case_viewed"
@@ -40,6 +50,7 @@ class Action(enum.StrEnum):
     participant_changed = "participant_changed"
     access_without_consent = "access_without_consent"
     version_created = "version_created"
+    chain_reanchored = "chain_reanchored"
 
 
 # Plain Dutch for the family's page: "<name> <sentence>".
@@ -57,6 +68,7 @@ ACTION_SENTENCES: dict[str, str] = {
     Action.participant_changed: "heeft een deelnemer gewijzigd",
     Action.access_without_consent: "heeft gedeeld zonder toestemming",
     Action.version_created: "heeft een versie vastgesteld",
+    Action.chain_reanchored: "heeft het logboek opnieuw verankerd met de geheime sleutel",
 }
 
 ACTION_LABELS: dict[str, str] = {
@@ -73,6 +85,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.participant_changed: "Deelnemer gewijzigd",
     Action.access_without_consent: "Gedeeld zonder toestemming",
     Action.version_created: "Versie vastgesteld",
+    Action.chain_reanchored: "Keten opnieuw verankerd",
 }
 
 VIEW_ACTIONS = frozenset(
@@ -106,8 +119,20 @@ def canonical_content(entry: AuditEntry) -> str:
     )
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256((prev_hash + canonical_content(entry)).encode()).hexdigest()
+@lru_cache(maxsize=4)
+def _key_for(secret: str) -> bytes:
+    return derive_key(secret, CHAIN_KEY_PURPOSE)
+
+
+def chain_key() -> bytes:
+    """The HMAC key of the chain, derived from ``EENPLAN_SECRET_KEY``."""
+    return _key_for(get_settings().secret_key)
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry, *, key: bytes | None = None) -> str:
+    """HMAC-SHA256 over the previous hash and the entry's canonical content."""
+    message = (prev_hash + canonical_content(entry)).encode()
+    return hmac.new(key or chain_key(), message, hashlib.sha256).hexdigest()
 
 
 def _lock_case(session: Session, case_id: str) -> None:
@@ -239,6 +264,7 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
     entries = session.exec(
         select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.seq))
     ).all()
+    key = chain_key()
     previous = GENESIS_HASH
     for expected_seq, entry in enumerate(entries, start=1):
         if entry.seq != expected_seq:
@@ -249,7 +275,7 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
             return ChainCheck(
                 False, expected_seq - 1, "Er ontbreekt een regel in het logboek.", entry.seq
             )
-        if entry_hash(previous, entry) != entry.entry_hash:
+        if not hmac.compare_digest(entry_hash(previous, entry, key=key), entry.entry_hash):
             return ChainCheck(
                 False, expected_seq - 1, "Een regel in het logboek is veranderd.", entry.seq
             )
@@ -260,6 +286,12 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
             False, len(entries), "De laatste regels van het logboek ontbreken.", len(entries) + 1
         )
     return ChainCheck(True, len(entries))
+
+
+def all_cases(session: Session) -> list[tuple[str, str]]:
+    """(id, label) of every case, for ``eenplan verify-log``."""
+    rows = session.exec(select(Case.id, Case.label).order_by(col(Case.created_at))).all()
+    return [(case_id, label) for case_id, label in rows]
 
 
 def head(session: Session, *, case_id: str) -> tuple[int, str]:
@@ -314,4 +346,6 @@ def role_label(role: str) -> str:
     try:
         return ROLE_LABELS[Role(role)]
     except ValueError:
-        return {"school": "School", "onbekend": "Onbekend"}.get(role, role)
+        return {"school": "School", "onbekend": "Onbekend", "systeem": "eenplan zelf"}.get(
+            role, role
+        )

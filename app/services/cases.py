@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app.models import PROFESSIONAL_ROLES, Case, Participant, Role, User, today
+from app.models import Case, Participant, Role, User, today
 from app.services import documents, participants
 from app.services.ages import age_on
 from app.services.errors import Forbidden, InvalidInput
@@ -67,10 +67,9 @@ def create_case(
 
 
 def may_create_cases(session: Session, *, user: User) -> bool:
-    """Professionals may: an account made by an administrator (no case yet) or someone who is
-    a professional in a case. A youth, parent or network member is not."""
-    mine = cases_of(session, user=user)
-    return not mine or any(c.participant.role in PROFESSIONAL_ROLES for c in mine)
+    """Only accounts an administrator marked professional (``User.is_professional``); a role
+    in some case does not make anyone a professional."""
+    return user.is_professional and user.is_active
 
 
 def cases_of(session: Session, *, user: User) -> list[MyCase]:

@@ -6,13 +6,13 @@ Each call adds one more case with new people, so the e-mail addresses carry a nu
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlmodel import Session, func, select
 
-from app.models import Case, Role, today
-from app.services import accounts, cases, participants
+from app.models import PROFESSIONAL_ROLES, Case, Role, today
+from app.services import accounts, cases, participants, two_factor
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class DemoPerson:
     email: str
     password: str
     organisation: str | None = None
+    is_admin: bool = False
+    totp_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,17 +37,21 @@ class DemoCase:
         return {
             "case_id": self.case_id,
             "youth_birth_date": self.youth_birth_date.isoformat(),
-            "participants": [
-                {
-                    "name": p.name,
-                    "role": str(p.role),
-                    "gezag": p.gezag,
-                    "email": p.email,
-                    "password": p.password,
-                }
-                for p in self.people
-            ],
+            "participants": [self._person_json(p) for p in self.people],
         }
+
+    @staticmethod
+    def _person_json(person: DemoPerson) -> dict[str, object]:
+        data: dict[str, object] = {
+            "name": person.name,
+            "role": str(person.role),
+            "gezag": person.gezag,
+            "email": person.email,
+            "password": person.password,
+        }
+        if person.totp_secret:
+            data["totp_secret"] = person.totp_secret
+        return data
 
 
 FAMILIES = [
@@ -97,10 +103,23 @@ def seed_demo_case(session: Session) -> DemoCase:
         person("Dr. Bram Postma", Role.specialist, False, "specialist", "Accare"),
         person(f"Oma {grandma}", Role.netwerk, False, "oma"),
     ]
-    users = [
-        accounts.create_user(session, email=p.email, name=p.name, password=p.password)
-        for p in people
-    ]
+    # The WIJ worker and the specialist are professionals (and sign in with a code); the WIJ
+    # worker also administers, so the admin page can be tried.
+    users = []
+    for index, p in enumerate(people):
+        professional = p.role in PROFESSIONAL_ROLES
+        user = accounts.create_user(
+            session,
+            email=p.email,
+            name=p.name,
+            password=p.password,
+            is_professional=professional,
+            is_admin=index == 0,
+        )
+        if professional or index == 0:
+            secret = two_factor.enrol_without_confirmation(session, user=user)
+            people[index] = replace(p, totp_secret=secret, is_admin=index == 0)
+        users.append(user)
     case = cases.create_case(
         session,
         actor=users[0],

@@ -43,4 +43,10 @@ class Gone(ServiceError):
 
 
 class TooManyAttempts(ServiceError):
+    """Too many tries: wait ``retry_after`` seconds (sent as the Retry-After header)."""
+
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

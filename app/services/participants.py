@@ -16,7 +16,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.security import new_token, token_hash, verify_password
+from app.security import new_token, token_hash
 from app.services import accounts
 from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -221,6 +221,11 @@ def open_invitation(session: Session, *, token: str) -> Invitation:
     return invitation
 
 
+def invitation_is_for(invitation: Invitation, user: User) -> bool:
+    """An invitation belongs to the address it was sent to, and to no other account."""
+    return accounts.normalise_email(user.email) == invitation.email
+
+
 def accept_invitation(
     session: Session,
     *,
@@ -228,18 +233,34 @@ def accept_invitation(
     signed_in: User | None,
     name: str,
     password: str,
+    client_ip: str,
+    settings: Settings,
 ) -> User:
-    """Accept an invitation: with the signed-in account, an existing account of the invited
-    address (password required), or a new account with the chosen name and password."""
+    """Accept an invitation, only for the invited address: with the signed-in account of that
+    address, an existing account of it (throttled password check; an account with two-factor
+    sign-in signs in first), or a new account for it. Anyone else gets Forbidden."""
     invitation = open_invitation(session, token=token)
     case = session.get(Case, invitation.case_id)
     assert case is not None
     if signed_in is not None:
+        if not invitation_is_for(invitation, signed_in):
+            raise Forbidden(wrong_account_message(invitation, signed_in))
         user = signed_in
     else:
         existing = accounts.find_user_by_email(session, invitation.email)
+        if existing is not None and existing.uses_two_factor:
+            raise Forbidden(
+                "Log eerst in met je account. Open daarna deze link opnieuw om mee te doen."
+            )
         if existing is not None:
-            if not verify_password(password, existing.password_hash):
+            if not accounts.check_password(
+                session,
+                user=existing,
+                email=existing.email,
+                password=password,
+                client_ip=client_ip,
+                settings=settings,
+            ):
                 raise InvalidInput(
                     "Controleer de velden hieronder.",
                     field_errors={
@@ -266,6 +287,14 @@ def accept_invitation(
     session.add(invitation)
     session.commit()
     return user
+
+
+def wrong_account_message(invitation: Invitation, user: User) -> str:
+    return (
+        f"Deze uitnodiging is voor {invitation.email}. Je bent nu ingelogd als {user.email}. "
+        "Daarom kun je met deze uitnodiging niet meedoen. Log uit en open de link opnieuw. "
+        "Of vraag het vaste aanspreekpunt om een uitnodiging voor jouw e-mailadres."
+    )
 
 
 def pending_invitations(session: Session, *, case_id: str) -> list[Invitation]:

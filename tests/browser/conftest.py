@@ -24,9 +24,9 @@ from app.crdt import store
 from app.db import make_engine
 from app.migrate import upgrade_to_head
 from app.models import Document, Role, Section, User
-from app.services import cases, participants
+from app.services import cases, participants, two_factor
 from app.services.documents import documents_for_user
-from tests.conftest import PASSWORD, _years_ago, make_user
+from tests.conftest import PASSWORD, _totp_secret, _years_ago, make_user, next_totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -68,7 +68,7 @@ class LiveServer:
 def _seed(database_url: str) -> tuple[str, dict[str, User], dict[str, dict[str, str]]]:
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as db:
-        wij = make_user(db, "Wendy WIJ")
+        wij = make_user(db, "Wendy WIJ", professional=True, admin=True)
         case = cases.create_case(
             db, actor=wij, label="Gezin De Vries", youth_birth_date=_years_ago(14).isoformat()
         )
@@ -182,7 +182,21 @@ def open_as(live_server: LiveServer, browser) -> Iterator[Callable[..., object]]
         page.fill("input[name=email]", live_server.people[person].email)
         page.fill("input[name=password]", PASSWORD)
         page.locator("form:has(input[name=password]) [type=submit]").click()
-        page.wait_for_url(lambda u: "/login" not in u)
+        page.wait_for_load_state()
+        user = live_server.people[person]
+        engine = make_engine(live_server.database_url)
+        try:
+            if page.locator("input[name=pending]").count():  # it asks for the code
+                page.fill("input[name=code]", next_totp_code(engine, user.id))  # type: ignore[arg-type]
+                page.locator("form:has(input[name=code]) [type=submit]").click()
+            elif "/account/tweestapsverificatie" in page.url:  # must set it up first
+                code = two_factor.current_code(_totp_secret(engine, user.id))  # type: ignore[arg-type]
+                page.fill("input[name=code]", code)
+                page.locator("form:has(input[name=code]) [type=submit]").click()
+                page.get_by_role("link", name="Verder naar eenplan").click()
+        finally:
+            engine.dispose()
+        page.wait_for_url(lambda u: "/login" not in u and "tweestapsverificatie" not in u)
         return page
 
     yield open_page

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -44,14 +46,18 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
         "aanspreekpunt": [
             "/", f"/cases/{case_id}", f"/cases/{case_id}/deelnemers", f"/cases/{case_id}/delen",
             f"/cases/{case_id}/versies", f"/cases/{case_id}/logboek", "/cases/new",
-            f"/cases/{case_id}/print",
+            f"/cases/{case_id}/print", "/account", "/account/tweestapsverificatie",
+            "/account/sessies", "/account/wachtwoord", "/beheer/accounts",
         ],
         "jongere": [
             "/", f"/cases/{case_id}", f"/cases/{case_id}/toestemming",
             live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url),
             live_server.doc_url("jongere", "plan").removeprefix(url),
         ],
-        "moeder": [f"/cases/{case_id}/logboek", f"/cases/{case_id}/toestemming"],
+        "moeder": [
+            f"/cases/{case_id}/logboek", f"/cases/{case_id}/toestemming",
+            "/account/tweestapsverificatie",  # setting it up: QR code and secret
+        ],
     }
     problems: dict[str, list[dict]] = {}  # type: ignore[type-arg]
     context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
@@ -69,4 +75,16 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             page.wait_for_load_state("networkidle")
             if found := _violations(page):
                 problems[f"{person} {path}"] = found
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
+    try:  # the second step of signing in: the code from the app
+        code_step = context.new_page()
+        code_step.goto(f"{url}/login")
+        code_step.fill("input[name=email]", live_server.people["aanspreekpunt"].email)
+        code_step.fill("input[name=password]", PASSWORD)
+        code_step.locator("form:has(input[name=password]) [type=submit]").click()
+        code_step.locator("input[name=code]").wait_for()
+        if found := _violations(code_step):
+            problems["/login (code)"] = found
+    finally:
+        context.close()
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)

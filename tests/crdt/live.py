@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from pycrdt import Doc, Text
-from sqlmodel import Session
+from sqlmodel import Session, select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -35,10 +35,10 @@ from app.crdt.protocol import (
     parse_message,
 )
 from app.db import make_engine
-from app.models import Role, Section
+from app.models import Role, Section, User
 from app.security import SESSION_COOKIE
 from app.services import cases, participants
-from tests.conftest import Family, _years_ago, make_user
+from tests.conftest import Family, _years_ago, make_user, next_totp_code
 from tests.crdt.conftest import doc_id_of
 
 EENPLAN = str(Path(sys.executable).parent / "eenplan")
@@ -109,12 +109,17 @@ class LiveServer:
                 self.kill()
 
     def sign_in(self, email: str, password: str) -> str:
-        """POST /login like a browser; return the session cookie's value."""
+        """POST /login like a browser (with the code from the app when the account uses
+        two-factor sign-in); return the session cookie's value."""
+        data = {"email": email, "password": password}
+        engine = make_engine(self.database_url)
+        with Session(engine) as db:
+            user = db.exec(select(User).where(User.email == email)).one()
+            if user.uses_two_factor:
+                data["code"] = next_totp_code(engine, user.id)  # type: ignore[arg-type]
+        engine.dispose()
         response = httpx.post(
-            f"{self.origin}/login",
-            data={"email": email, "password": password},
-            headers={"Origin": self.origin},
-            timeout=30,
+            f"{self.origin}/login", data=data, headers={"Origin": self.origin}, timeout=30
         )
         assert response.status_code == 303, response.text
         token = response.cookies.get(SESSION_COOKIE)
@@ -226,7 +231,7 @@ def family_with_document(database_url: str) -> tuple[Family, str]:
     """An aanspreekpunt and a youth in a new case, and the id of its analyse document."""
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as db:
-        wij = make_user(db, "Wendy WIJ")
+        wij = make_user(db, "Wendy WIJ", professional=True, totp=True)
         case = cases.create_case(
             db, actor=wij, label="Gezin Crash", youth_birth_date=_years_ago(15).isoformat()
         )

@@ -120,3 +120,95 @@ def test_api_without_session_answers_401(client: TestClient, family: Family) -> 
 def test_forged_session_cookie_is_not_accepted(client: TestClient, family: Family) -> None:
     client.cookies.set(SESSION_COOKIE, "forged-token")
     assert client.get("/").status_code == 303
+
+
+def _wrong(client: TestClient, email: str, times: int) -> list[int]:
+    return [
+        client.post("/login", data={"email": email, "password": "fout-fout-fout"}).status_code
+        for _ in range(times)
+    ]
+
+
+def test_an_attacker_elsewhere_does_not_lock_the_owner_out(
+    app, client: TestClient, family: Family
+) -> None:
+    email = family.user("vader").email
+    with TestClient(
+        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        client=("203.0.113.66", 4444),
+    ) as attacker:
+        assert _wrong(attacker, email, 6)[-1] == 429
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 303
+
+
+def test_after_too_many_misses_the_owner_signs_in_once_the_delay_is_over(
+    settings, family: Family
+) -> None:
+    import time
+
+    app = create_app(settings.model_copy(update={"login_delay_seconds": 1}))
+    email = family.user("vader").email
+    with TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False) as c:
+        assert _wrong(c, email, 5) == [400] * 5
+        slowed = c.post("/login", data={"email": email, "password": PASSWORD})
+        assert slowed.status_code == 429
+        assert int(slowed.headers["retry-after"]) >= 1
+        time.sleep(1.2)
+        assert c.post("/login", data={"email": email, "password": PASSWORD}).status_code == 303
+
+
+def test_the_delay_grows_with_every_further_miss(settings, family: Family) -> None:
+    import time
+
+    app = create_app(settings.model_copy(update={"login_delay_seconds": 1}))
+    email = family.user("vader").email
+    with TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False) as c:
+        _wrong(c, email, 5)
+        time.sleep(1.2)
+        assert _wrong(c, email, 1) == [400]
+        second = c.post("/login", data={"email": email, "password": PASSWORD})
+        assert second.status_code == 429
+        assert int(second.headers["retry-after"]) >= 2
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
+    settings, family: Family
+) -> None:
+    app = create_app(settings.model_copy(update={"login_max_attempts_per_ip": 3}))
+    with TestClient(
+        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        client=("127.0.0.1", 5555),
+    ) as c:
+        codes = [
+            c.post(
+                "/login",
+                data={"email": f"raden{n}@voorbeeld.nl", "password": "fout-fout-fout"},
+                headers={"X-Forwarded-For": f"192.0.2.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert codes == [400, 400, 400, 429]
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(
+    settings, family: Family
+) -> None:
+    app = create_app(
+        settings.model_copy(
+            update={"login_max_attempts_per_ip": 3, "trusted_proxies": "10.0.0.0/8"}
+        )
+    )
+    with TestClient(
+        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        client=("10.1.2.3", 5555),
+    ) as c:
+        codes = [
+            c.post(
+                "/login",
+                data={"email": f"raden{n}@voorbeeld.nl", "password": "fout-fout-fout"},
+                headers={"X-Forwarded-For": f"192.0.2.{n}, 10.9.9.9"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert codes == [400, 400, 400, 400]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from tests.conftest import Family, sign_in
+from tests.conftest import Family, make_user, sign_in
 
 
-def test_creating_a_case_makes_you_its_aanspreekpunt(client: TestClient, family: Family) -> None:
-    sign_in(client, family.user("vreemde"))
+def test_creating_a_case_makes_you_its_aanspreekpunt(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    sign_in(client, make_user(db, "Nieuwe Hulpverlener", professional=True))
     response = client.post(
         "/cases",
         data={"label": "Gezin Nieuw", "youth_birth_date": "2011-06-01", "organisation": "WIJ"},
@@ -69,3 +72,27 @@ def test_a_youth_or_parent_cannot_add_a_case(client: TestClient, family: Family)
         client.post("/logout")
     sign_in(client, family.user("specialist"))
     assert client.get("/cases/new").status_code == 200
+
+
+def test_a_removed_participant_with_no_case_left_cannot_add_a_case(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    oma = family.places["oma"]
+    assert (
+        client.post(f"/cases/{family.case.id}/deelnemers/{oma.id}/verwijderen").status_code == 303
+    )
+    client.post("/logout")
+    sign_in(client, family.user("oma"))
+    response = client.post("/cases", data={"label": "Mijn gezin", "youth_birth_date": "2012-01-01"})
+    assert response.status_code == 403
+    assert "Alleen hulpverleners" in response.text
+
+
+def test_an_account_that_is_not_marked_professional_cannot_add_a_case(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("vreemde"))
+    assert client.get("/cases/new").status_code == 403
+    response = client.post("/cases", data={"label": "Nieuw", "youth_birth_date": "2012-01-01"})
+    assert response.status_code == 403

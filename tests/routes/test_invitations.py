@@ -141,12 +141,12 @@ def test_accept_form_errors_are_dutch_and_keep_the_name(client: TestClient, fami
 def test_someone_with_an_account_joins_with_their_password(
     client: TestClient, family: Family
 ) -> None:
-    specialist = family.user("specialist")
+    oma = family.user("oma")
     sign_in(client, family.user("aanspreekpunt"))
     other = client.post("/cases", data={"label": "Gezin Twee", "youth_birth_date": "2013-03-03"})
     case_id = other.headers["location"].split("/")[2]
     response = client.post(
-        f"/cases/{case_id}/uitnodigingen", data={"email": specialist.email, "role": "specialist"}
+        f"/cases/{case_id}/uitnodigingen", data={"email": oma.email, "role": "netwerk"}
     )
     path = re.search(r'value="http://testserver(/uitnodiging/[^"]+)"', response.text).group(1)  # type: ignore[union-attr]
     client.post("/logout")
@@ -190,3 +190,49 @@ def test_inviting_the_same_address_again_replaces_the_old_link(
     sign_in(client, family.user("aanspreekpunt"))
     page = client.get(f"/cases/{family.case.id}/deelnemers").text
     assert page.count("uitnodiging dubbel@voorbeeld.nl<") == 1
+
+
+def test_an_invitation_opened_by_another_signed_in_account_changes_nothing(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    path = _invite(client, family, "psycholoog@voorbeeld.nl", "specialist")
+    other_mother = family.user("vreemde")
+    sign_in(client, other_mother)
+    page = client.get(path)
+    assert "psycholoog@voorbeeld.nl" in page.text
+    assert "ander account" in page.text
+    response = client.post(path, data={})
+    assert response.status_code == 403
+    assert "psycholoog@voorbeeld.nl" in response.text
+    assert client.get(f"/cases/{family.case.id}").status_code == 404
+    places = db.exec(select(Participant).where(Participant.user_id == other_mother.id)).all()
+    assert places == []
+    client.post("/logout")
+    assert client.get(path).status_code == 200  # the invitee can still use it
+
+
+def test_the_invited_address_signed_in_joins_with_one_click(
+    client: TestClient, family: Family
+) -> None:
+    stranger = family.user("vreemde")
+    path = _invite(client, family, stranger.email, "netwerk")
+    sign_in(client, stranger)
+    assert client.post(path, data={}).status_code == 303
+    assert client.get(f"/cases/{family.case.id}").status_code == 200
+
+
+def test_the_password_check_of_an_invitation_is_throttled(
+    client: TestClient, family: Family
+) -> None:
+    specialist = family.user("specialist")
+    sign_in(client, family.user("aanspreekpunt"))
+    other = client.post("/cases", data={"label": "Gezin Drie", "youth_birth_date": "2013-03-03"})
+    case_id = other.headers["location"].split("/")[2]
+    response = client.post(
+        f"/cases/{case_id}/uitnodigingen", data={"email": specialist.email, "role": "specialist"}
+    )
+    path = re.search(r'value="http://testserver(/uitnodiging/[^"]+)"', response.text).group(1)  # type: ignore[union-attr]
+    client.post("/logout")
+    codes = [client.post(path, data={"password": f"gok-nummer-{n}"}).status_code for n in range(6)]
+    assert codes == [422] * 5 + [429]
+    assert "te vaak" in client.post(path, data={"password": "nog-een-gok"}).text

@@ -276,7 +276,7 @@ def test_the_link_stops_on_the_12th_birthday_and_the_shares_page_says_whom_to_as
     from tests.conftest import make_user
 
     tomorrow = today() + timedelta(days=1)
-    wij = make_user(db, "Wendy WIJ")
+    wij = make_user(db, "Wendy WIJ", professional=True)
     birth = tomorrow.replace(year=tomorrow.year - 12)
     case = cases.create_case(db, actor=wij, label="Gezin Jarig", youth_birth_date=birth.isoformat())
     moeder = make_user(db, "Moeder Jarig")

@@ -123,3 +123,41 @@ def test_concurrent_writers_never_fork_the_chain(db: Session, family: Family, se
     engine.dispose()
     check = audit.verify_chain(db, case_id=family.case.id)
     assert check.ok and check.checked == 40
+
+
+def test_a_chain_rebuilt_without_the_key_is_found(db: Session, family: Family) -> None:
+    import hashlib
+
+    _log_three(db, family)
+    previous = audit.GENESIS_HASH
+    for entry in sorted(audit.entries(db, case_id=family.case.id), key=lambda e: e.seq):
+        if entry.seq == 2:
+            entry.detail = "verzonnen"
+        entry.prev_hash = previous
+        entry.entry_hash = hashlib.sha256(
+            (previous + audit.canonical_content(entry)).encode()
+        ).hexdigest()
+        previous = entry.entry_hash
+        db.add(entry)
+    db.commit()
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok
+    assert check.broken_at_seq == 1
+
+
+def test_a_chain_rebuilt_with_another_secret_is_found(db: Session, family: Family) -> None:
+    import hashlib
+    import hmac
+
+    _log_three(db, family)
+    wrong_key = hashlib.sha256(b"een ander geheim").digest()
+    previous = audit.GENESIS_HASH
+    for entry in sorted(audit.entries(db, case_id=family.case.id), key=lambda e: e.seq):
+        entry.prev_hash = previous
+        entry.entry_hash = hmac.new(
+            wrong_key, (previous + audit.canonical_content(entry)).encode(), hashlib.sha256
+        ).hexdigest()
+        previous = entry.entry_hash
+        db.add(entry)
+    db.commit()
+    assert not audit.verify_chain(db, case_id=family.case.id).ok

@@ -31,7 +31,7 @@ class Household:
 @pytest.fixture
 def household(db: Session) -> Household:
     """Youth born 15 June 2010, both parents with gezag, a grandmother and an aanspreekpunt."""
-    wij = make_user(db, "Wendy WIJ")
+    wij = make_user(db, "Wendy WIJ", professional=True)
     case = cases.create_case(db, actor=wij, label="Gezin Datum", youth_birth_date=BIRTH.isoformat())
     users = {"aanspreekpunt": wij}
     places = {"aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)}

@@ -1,0 +1,234 @@
+"""Two-factor sign-in with a TOTP app (RFC 6238) and single-use recovery codes.
+
+Who must use it: an account counts as every role it has in a case where it is active, and a
+professional account also as ``aanspreekpunt`` and ``specialist`` (the roles it can take on
+any day); when one of those roles is in ``EENPLAN_REQUIRE_2FA_FOR``, two-factor sign-in is
+required. Administrators always need it. Anyone else may turn it on for themselves.
+
+A code is accepted once: the time step of the newest accepted code is stored, and a code of
+that step or an older one is refused (compare-and-set, so two parallel requests with the same
+code cannot both pass). Code tries are throttled like passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+import pyotp
+import segno
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
+
+from app.models import PROFESSIONAL_ROLES, Participant, RecoveryCode, User, utcnow
+from app.services import throttle
+from app.services.errors import InvalidInput
+from app.settings import Settings
+
+ISSUER = "eenplan"
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to copy
+_RECOVERY_LENGTH = 12  # about 59 bits
+STEP_SECONDS = 30
+CODE_WRONG = (
+    "Deze code klopt niet. Kijk in je app en typ de code van nu. Een herstelcode kan ook."
+)
+CODE_USED = "Deze code is net al gebruikt. Wacht op de volgende code in je app."
+TOO_MANY_CODES = (
+    "Je hebt te vaak een verkeerde code geprobeerd. Wacht {wait} en probeer het dan opnieuw."
+)
+
+
+def roles_of(session: Session, *, user: User) -> set[str]:
+    """The roles an account counts as for two-factor sign-in (see the module docstring)."""
+    places = session.exec(
+        select(Participant).where(Participant.user_id == user.id)
+    ).all()
+    roles = {str(p.role) for p in places if p.is_active}
+    if user.is_professional:
+        roles |= {str(role) for role in PROFESSIONAL_ROLES}
+    return roles
+
+
+def is_required(session: Session, *, user: User, settings: Settings) -> bool:
+    """True when this account must sign in with a second factor."""
+    if user.is_admin:
+        return True
+    return bool(roles_of(session, user=user) & settings.two_factor_roles)
+
+
+def _step(at: float | None = None) -> int:
+    return int((time.time() if at is None else at) // STEP_SECONDS)
+
+
+def code_at(secret: str, step: int) -> str:
+    return pyotp.TOTP(secret, interval=STEP_SECONDS).generate_otp(step)
+
+
+def current_code(secret: str) -> str:
+    """The code an app shows now (for ``eenplan totp-code`` in development and for tests)."""
+    return code_at(secret, _step())
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(
+        name=user.email, issuer_name=ISSUER
+    )
+
+
+def qr_svg(user: User, secret: str) -> str:
+    """The QR code of the provisioning URI as inline SVG (made on the server, no script)."""
+    qr = segno.make(provisioning_uri(user, secret), error="m")
+    return str(
+        qr.svg_inline(
+            scale=5,
+            border=4,
+            title="QR-code om eenplan aan je app toe te voegen",
+            svgclass="qr-code",
+            lineclass=None,
+        )
+    )
+
+
+def _normalise(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+
+
+def _accept_totp(session: Session, *, user: User, secret: str, code: str) -> bool | None:
+    """True: accepted. None: right code but already used. False: wrong."""
+    now = _step()
+    matched = [
+        step for step in (now - 1, now, now + 1)
+        if hmac.compare_digest(code_at(secret, step), code)
+    ]
+    if not matched:
+        return False
+    step = matched[-1]
+    taken = session.execute(
+        update(User)
+        .where(
+            col(User.id) == user.id,
+            or_(col(User.totp_last_step).is_(None), col(User.totp_last_step) < step),
+        )
+        .values(totp_last_step=step)
+    )
+    session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    user.totp_last_step = step
+    return True
+
+
+def _accept_recovery_code(session: Session, *, user: User, code: str) -> bool:
+    used = session.execute(
+        update(RecoveryCode)
+        .where(
+            col(RecoveryCode.user_id) == user.id,
+            col(RecoveryCode.code_hash) == _recovery_hash(code),
+            col(RecoveryCode.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    session.commit()
+    return bool(used.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def check_code(session: Session, *, user: User, code: str, settings: Settings) -> None:
+    """Accept a TOTP code or an unused recovery code of an enrolled account, once.
+    Raises TooManyAttempts or InvalidInput (Dutch)."""
+    limits = throttle.code_limits(user_id=user.id, settings=settings)  # type: ignore[arg-type]
+    throttle.take_try(session, limits, settings=settings, message=TOO_MANY_CODES)
+    normalised = _normalise(code)
+    assert user.totp_secret is not None
+    if normalised.isdigit() and len(normalised) == 6:
+        accepted = _accept_totp(session, user=user, secret=user.totp_secret, code=normalised)
+        if accepted is None:
+            raise InvalidInput(CODE_USED, field_errors={"code": CODE_USED})
+    else:
+        accepted = _accept_recovery_code(session, user=user, code=normalised)
+    if not accepted:
+        raise InvalidInput(CODE_WRONG, field_errors={"code": CODE_WRONG})
+    throttle.give_back(session, limits, settings=settings)
+
+
+def remaining_recovery_codes(session: Session, *, user: User) -> int:
+    rows = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, col(RecoveryCode.used_at).is_(None)
+        )
+    ).all()
+    return len(rows)
+
+
+def pending_secret(session: Session, *, user: User) -> str:
+    """The secret to show at enrolment; made once, so reloading the page keeps the QR code."""
+    if user.totp_secret is None or user.uses_two_factor:
+        if user.uses_two_factor:
+            raise InvalidInput("Tweestapsverificatie staat al aan.")
+        user.totp_secret = pyotp.random_base32()
+        session.add(user)
+        session.commit()
+    return user.totp_secret
+
+
+def _new_recovery_codes(session: Session, *, user: User) -> list[str]:
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4)))
+        session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(raw)))  # type: ignore[arg-type]
+    return codes
+
+
+def confirm_enrolment(
+    session: Session, *, user: User, code: str, settings: Settings
+) -> list[str]:
+    """Turn two-factor sign-in on with the first code from the app; returns the ten recovery
+    codes (shown once; only their hashes are kept)."""
+    if user.uses_two_factor:
+        raise InvalidInput("Tweestapsverificatie staat al aan.")
+    secret = pending_secret(session, user=user)
+    limits = throttle.code_limits(user_id=user.id, settings=settings)  # type: ignore[arg-type]
+    throttle.take_try(session, limits, settings=settings, message=TOO_MANY_CODES)
+    normalised = _normalise(code)
+    accepted = (
+        _accept_totp(session, user=user, secret=secret, code=normalised)
+        if normalised.isdigit() and len(normalised) == 6
+        else False
+    )
+    if not accepted:
+        message = CODE_USED if accepted is None else (
+            "Deze code klopt niet. Typ de code van zes cijfers die je app nu laat zien."
+        )
+        raise InvalidInput(message, field_errors={"code": message})
+    throttle.give_back(session, limits, settings=settings)
+    user.totp_enabled_at = utcnow()
+    session.add(user)
+    codes = _new_recovery_codes(session, user=user)
+    session.commit()
+    return codes
+
+
+def replace_recovery_codes(session: Session, *, user: User) -> list[str]:
+    """Ten new recovery codes; the old ones stop working."""
+    codes = _new_recovery_codes(session, user=user)
+    session.commit()
+    return codes
+
+
+def enrol_without_confirmation(session: Session, *, user: User) -> str:
+    """Turn two-factor sign-in on with a new secret at once (demo accounts and tests, where
+    the secret is handed over directly). Returns the base32 secret."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled_at = utcnow()
+    session.add(user)
+    session.commit()
+    return user.totp_secret
+
