@@ -9,6 +9,16 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider, messageSync } from 'y-websocket'
+import closeCodes from '../../app/crdt/close_codes.json'
+
+const CLOSE = closeCodes.codes
+// Closes after which connecting again cannot help: the server must not see this copy again
+// (a refused update), or the person has to do something first.
+const TERMINAL = new Set([
+  CLOSE.NOT_SIGNED_IN, CLOSE.FORBIDDEN, CLOSE.REFUSED_UPDATE,
+  CLOSE.TOO_MANY_CONNECTIONS, CLOSE.DOCUMENT_FULL
+])
+const RELOAD_AFTER_REFUSAL = 4000
 
 const CACHE_ORIGIN = { name: 'local-cache' }
 const PROBE_DELAY = 300
@@ -34,7 +44,14 @@ export const STATUS_TEXT = {
     : 'Geen verbinding. We proberen het opnieuw.'),
   unauthenticated: () => 'Je bent niet meer ingelogd. Log opnieuw in om verder te gaan. Wat je net schreef, blijft op dit apparaat bewaard.',
   forbidden: () => 'Je hebt geen toegang (meer) tot dit stuk.',
-  refused: () => 'De verbinding is geweigerd. Laad de pagina opnieuw.'
+  refused: () => 'De verbinding is geweigerd. Laad de pagina opnieuw.',
+  refusedUpdate: () => 'Je laatste wijziging kon niet worden bewaard. We laden de pagina opnieuw met wat er wel is opgeslagen.',
+  tooManyTabs: () => 'Je hebt eenplan in te veel tabbladen open. Sluit er een paar en laad deze pagina opnieuw.',
+  documentFull: () => 'Dit stuk is te groot geworden. Wat je net schreef is nog niet bewaard: kopieer het en vraag het vaste aanspreekpunt om hulp.',
+  retrying: (editable) => (editable
+    ? 'Opslaan lukte even niet. Je wijzigingen blijven bewaard en we proberen het zo opnieuw.'
+    : 'Even geen verbinding. We proberen het opnieuw.'),
+  slowDown: () => 'Er gaan veel wijzigingen tegelijk. Even geduld: we verbinden opnieuw en bewaren alles.'
 }
 
 /** The websocket URL of the sync server on this host. */
@@ -63,8 +80,12 @@ export class Connection {
     this.timers = {}
     this.state = null
 
+    this.lastCloseCode = null
     if (editable) this.loadCache()
-    this.provider = new WebsocketProvider(serverUrl(), docId, doc, { disableBc: true })
+    this.provider = new WebsocketProvider(serverUrl(), docId, doc, {
+      disableBc: true,
+      shouldReconnect: (event) => !TERMINAL.has(event.code)
+    })
     if (!presence) this.provider.awareness.setLocalState(null)
     if (!editable) {
       // a viewer never sends changes (the server would drop them anyway)
@@ -87,14 +108,28 @@ export class Connection {
       }
       this.report()
     })
-    this.provider.on('connection-close', () => { this.failures++; this.report() })
+    this.provider.on('connection-close', (event) => {
+      this.failures++
+      this.lastCloseCode = event ? event.code : null
+      this.report()
+    })
     this.provider.on('sync', (synced) => {
       if (!synced) return
       this.failures = 0
+      this.lastCloseCode = null
       this.catchUp()
       this.report()
     })
-    this.provider.on('closed', ({ code }) => { this.closedCode = code; this.report() })
+    this.provider.on('closed', ({ code }) => {
+      this.closedCode = code
+      if (code === CLOSE.REFUSED_UPDATE) {
+        // The server refused what this copy holds: start again from what it stored.
+        this.editable = false
+        this.dropCache()
+        setTimeout(() => window.location.reload(), RELOAD_AFTER_REFUSAL)
+      }
+      this.report()
+    })
     this.onOffline = () => this.provider.ws?.close()
     this.onPageHide = () => { if (this.unsaved()) this.writeCache() }
     window.addEventListener('offline', this.onOffline)
@@ -178,12 +213,20 @@ export class Connection {
 
   currentState () {
     if (this.closedCode !== null) {
-      if (this.closedCode === 4401) return 'unauthenticated'
-      if (this.closedCode === 4403) return 'forbidden'
-      return 'refused'
+      switch (this.closedCode) {
+        case CLOSE.NOT_SIGNED_IN: return 'unauthenticated'
+        case CLOSE.FORBIDDEN: return 'forbidden'
+        case CLOSE.REFUSED_UPDATE: return 'refusedUpdate'
+        case CLOSE.TOO_MANY_CONNECTIONS: return 'tooManyTabs'
+        case CLOSE.DOCUMENT_FULL: return 'documentFull'
+        default: return 'refused'
+      }
     }
     if (!this.provider.wsconnected || !this.provider.synced) {
-      return this.failures > 0 ? 'offline' : 'connecting'
+      if (this.failures === 0) return 'connecting'
+      if (this.lastCloseCode === CLOSE.TRY_AGAIN) return 'retrying'
+      if (this.lastCloseCode === CLOSE.TOO_MANY_MESSAGES) return 'slowDown'
+      return 'offline'
     }
     if (this.unsaved()) return 'saving'
     return 'saved'

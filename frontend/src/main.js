@@ -22,18 +22,20 @@ const start = () => {
   if (!config || !root || !statusEl) return
   const editable = config.access === 'edit'
 
-  const doc = new Y.Doc()
+  // gc off: deleted content stays as it was instead of becoming garbage-collected structs,
+  // which the server refuses from clients (they could claim anyone's clock ranges).
+  const doc = new Y.Doc({ gc: false })
   const onStatus = (state) => {
     statusEl.dataset.state = state
     statusEl.textContent = STATUS_TEXT[state](editable)
-    if (['unauthenticated', 'forbidden', 'refused'].includes(state)) lockEditor(root)
+    if (['unauthenticated', 'forbidden', 'refused', 'refusedUpdate', 'tooManyTabs'].includes(state)) lockEditor(root)
   }
   const connection = new Connection({ doc, docId: config.doc_id, editable, onStatus })
 
   const linkedDocs = {}
   const linkedConnections = []
   for (const [name, linked] of Object.entries(config.linked || {})) {
-    const linkedDoc = new Y.Doc()
+    const linkedDoc = new Y.Doc({ gc: false })
     linkedConnections.push(new Connection({
       doc: linkedDoc, docId: linked.doc_id, editable: false, presence: false
     }))
