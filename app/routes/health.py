@@ -1,4 +1,5 @@
-"""Liveness for load balancers and Docker: 200 only when the database answers."""
+"""Readiness for load balancers and Docker: 200 only when the database answers and the
+document store is writing (a store whose writes fail takes the node out of rotation)."""
 
 from __future__ import annotations
 
@@ -16,4 +17,6 @@ def healthz(request: Request) -> JSONResponse:
             conn.execute(text("SELECT 1"))
     except Exception:
         return JSONResponse({"status": "database unreachable"}, status_code=503)
+    if not request.app.state.rooms.store.healthy:
+        return JSONResponse({"status": "document store is not writing"}, status_code=503)
     return JSONResponse({"status": "ok"})

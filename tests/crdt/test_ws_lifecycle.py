@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from pycrdt import Array, Map, Text
 from sqlmodel import Session, func, select
 from starlette.websockets import WebSocketDisconnect
 
+from app.crdt.protocol import create_update_message
 from app.crdt.server import RoomServer
 from app.models import DocumentSnapshot, DocumentUpdate, Section
 from app.services import participants
-from tests.conftest import Family
+from tests.conftest import Family, sign_in
 from tests.crdt.conftest import Connect, doc_id_of
 from tests.crdt.yclient import YClient, eventually, expect_close
 
@@ -189,3 +193,28 @@ def test_a_closed_connection_refuses_further_messages(
         with pytest.raises(WebSocketDisconnect):
             specialist.pump_until(lambda: False)
         assert specialist.closed_with == 4403
+
+
+def test_a_write_sent_right_after_losing_access_is_never_stored(
+    connect: Connect, family: Family, db: Session, client: TestClient
+) -> None:
+    """The request that took the mother's gezag used to answer before her socket followed: a
+    write sent right after the answer was stored."""
+    doc_id = doc_id_of(db, family, Section.analyse)
+    sign_in(client, family.user("aanspreekpunt"))
+    with connect(family.user("moeder"), doc_id) as ws_mother:
+        mother = YClient(ws_mother).sync()
+        mother.type("voor ")
+        mother.barrier()
+        response = client.post(
+            f"/cases/{family.case.id}/deelnemers/{family.places['moeder'].id}",
+            data={"role": "ouder"},  # gezag taken away: no access to analyse without consent
+        )
+        assert response.status_code == 303
+        before = mother.doc.get_state()
+        mother.text += "NA HET BESLUIT"
+        with contextlib.suppress(Exception):
+            ws_mother.send_bytes(create_update_message(mother.doc.get_update(before)))
+        assert expect_close(ws_mother) == 4403
+    with connect(family.user("specialist"), doc_id) as ws:
+        assert YClient(ws).sync().content() == "voor "
