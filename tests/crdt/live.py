@@ -144,6 +144,7 @@ class LiveYClient:
         self.error: BaseException | None = None
         self.awareness: dict[int, dict[str, Any] | None] = {}
         self.closed = False
+        self.close_code: int | None = None
         self.ws: ClientConnection = connect(
             server.ws_url(doc_id),
             additional_headers={
@@ -176,8 +177,8 @@ class LiveYClient:
                             for entry in entries:
                                 self.awareness[entry.client_id] = entry.state
                     self.changed.notify_all()
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            self.close_code = exc.rcvd.code if exc.rcvd is not None else None
         except Exception as exc:
             self.error = exc
         finally:
