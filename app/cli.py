@@ -220,9 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grant = sub.add_parser("grant", help="give or take professional/administrator")
     grant.add_argument("--email", required=True)
-    grant.add_argument(
-        "--professional", action=argparse.BooleanOptionalAction, default=None
-    )
+    grant.add_argument("--professional", action=argparse.BooleanOptionalAction, default=None)
     grant.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None)
     grant.set_defaults(func=_grant)
 

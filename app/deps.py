@@ -61,9 +61,7 @@ def get_current_user(
         if accounts.enrolling_user_for_session_token(session, token) is not None:
             raise NeedsTwoFactor()
         raise NotSignedIn()
-    if not user.uses_two_factor and two_factor.is_required(
-        session, user=user, settings=settings
-    ):
+    if not user.uses_two_factor and two_factor.is_required(session, user=user, settings=settings):
         # it became required while signed in (e.g. made specialist): enrol before going on
         accounts.require_enrolment(session, token)
         raise NeedsTwoFactor()

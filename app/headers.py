@@ -101,9 +101,7 @@ class SecurityHeadersMiddleware:
 def content_disposition(filename: str, *, disposition: str = "attachment") -> str:
     """A Content-Disposition header for every file name (RFC 6266 with RFC 5987): a plain
     ASCII ``filename`` for old clients, and the real name, UTF-8 encoded, in ``filename*``."""
-    ascii_name = (
-        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    )
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     fallback = "".join(c if c.isalnum() or c in "._-" else "-" for c in ascii_name)
     fallback = "-".join(part for part in fallback.split("-") if part) or "download"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.crdt.server import RoomServer
 from app.db import make_engine
 from app.deps import NeedsTwoFactor, NotSignedIn
 from app.headers import SecurityHeadersMiddleware, new_nonce, security_headers
+from app.live import make_room_server
 from app.routes import (
     access_log,
     account,
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     bus = AccessBus()
-    rooms = RoomServer(engine=engine, settings=settings, access_bus=bus)
+    rooms = make_room_server(engine, settings, bus)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -158,7 +158,11 @@ def make_user(
     that the way a person would)."""
     email = email or f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:6]}@voorbeeld.nl"
     user = accounts.create_user(
-        db, email=email, name=name, password=PASSWORD, is_professional=professional,
+        db,
+        email=email,
+        name=name,
+        password=PASSWORD,
+        is_professional=professional,
         is_admin=admin,
     )
     if totp:

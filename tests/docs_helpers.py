@@ -35,4 +35,3 @@ def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int
         DocumentUpdate(document_id=doc_id, update=doc.get_update(before), author_user_id=author_id)
     )
     db.commit()
-

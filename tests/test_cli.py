@@ -208,8 +208,11 @@ def test_serve_ignores_x_forwarded_for_unless_the_proxy_is_trusted(tmp_path: Pat
     }
     env.pop("FORWARDED_ALLOW_IPS")
     server = subprocess.Popen(
-        [EENPLAN, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [EENPLAN, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -242,14 +245,28 @@ def test_create_user_professional_and_admin_mark_the_account(database_url: str) 
     from app.services import accounts
 
     result = _run(
-        database_url, "create-user", "--email", "pro@voorbeeld.nl", "--name", "Pro",
-        "--password", "een-lang-wachtwoord", "--professional", "--admin",
+        database_url,
+        "create-user",
+        "--email",
+        "pro@voorbeeld.nl",
+        "--name",
+        "Pro",
+        "--password",
+        "een-lang-wachtwoord",
+        "--professional",
+        "--admin",
     )
     assert result.returncode == 0, result.stderr
     assert "hulpverlener, beheerder" in result.stdout
     plain = _run(
-        database_url, "create-user", "--email", "gewoon@voorbeeld.nl", "--name", "Gewoon",
-        "--password", "een-lang-wachtwoord",
+        database_url,
+        "create-user",
+        "--email",
+        "gewoon@voorbeeld.nl",
+        "--name",
+        "Gewoon",
+        "--password",
+        "een-lang-wachtwoord",
     )
     assert plain.returncode == 0, plain.stderr
     engine = make_engine(database_url)
@@ -283,8 +300,12 @@ def test_demo_professionals_sign_in_with_the_code_of_their_secret(
         assert client.post("/login", data=form).status_code == 401
         code = two_factor.current_code(wij["totp_secret"])
         assert client.post("/login", data={**form, "code": code}).status_code == 303
-        assert client.post("/cases", data={"label": "Nog een", "youth_birth_date": "2012-01-01"}
-                           ).status_code == 303
+        assert (
+            client.post(
+                "/cases", data={"label": "Nog een", "youth_birth_date": "2012-01-01"}
+            ).status_code
+            == 303
+        )
         assert client.get("/beheer/accounts").status_code == 200
 
 
@@ -296,7 +317,11 @@ def test_totp_code_prints_the_current_code_in_development_only(database_url: str
     env = {**os.environ, "EENPLAN_DATABASE_URL": database_url, "EENPLAN_ENVIRONMENT": "development"}
     shown = subprocess.run(
         [EENPLAN, "totp-code", "--email", specialist["email"]],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert shown.returncode == 0, shown.stderr
     code = shown.stdout.strip()
@@ -306,7 +331,11 @@ def test_totp_code_prints_the_current_code_in_development_only(database_url: str
     env["EENPLAN_ENVIRONMENT"] = "test"
     refused = subprocess.run(
         [EENPLAN, "totp-code", "--email", specialist["email"]],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert refused.returncode == 2
     assert "development" in refused.stderr

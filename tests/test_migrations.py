@@ -62,41 +62,74 @@ def test_migration_0007_makes_active_professionals_and_case_less_accounts_profes
 
     url = _at_0006(tmp_path)
     users = sa.table(
-        "users", sa.column("id"), sa.column("email"), sa.column("name"),
-        sa.column("password_hash"), sa.column("is_active"),
+        "users",
+        sa.column("id"),
+        sa.column("email"),
+        sa.column("name"),
+        sa.column("password_hash"),
+        sa.column("is_active"),
         sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
     )
     places = sa.table(
-        "participants", sa.column("case_id"), sa.column("user_id"), sa.column("role"),
-        sa.column("gezag"), sa.column("safety_closed"),
+        "participants",
+        sa.column("case_id"),
+        sa.column("user_id"),
+        sa.column("role"),
+        sa.column("gezag"),
+        sa.column("safety_closed"),
         sa.column("active_from", sqlmodel.sql.sqltypes.UTCDateTime()),
         sa.column("active_to", sqlmodel.sql.sqltypes.UTCDateTime()),
     )
     cases = sa.table(
-        "cases", sa.column("id"), sa.column("label"), sa.column("youth_birth_date"),
-        sa.column("created_by_id"), sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+        "cases",
+        sa.column("id"),
+        sa.column("label"),
+        sa.column("youth_birth_date"),
+        sa.column("created_by_id"),
+        sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
     )
     now = datetime.now(UTC)
     names = ["wij", "oma_weg", "zonder_casus", "moeder", "specialist_weg", "specialist"]
     engine = create_engine(url)
     with engine.begin() as conn:
         for n, name in enumerate(names, start=1):
-            conn.execute(sa.insert(users).values(
-                id=n, email=f"{name}@voorbeeld.nl", name=name, password_hash="x",
-                is_active=True, created_at=now,
-            ))
-        conn.execute(sa.insert(cases).values(
-            id="c1", label="Gezin", youth_birth_date=date(2012, 1, 1), created_by_id=1,
-            created_at=now,
-        ))
+            conn.execute(
+                sa.insert(users).values(
+                    id=n,
+                    email=f"{name}@voorbeeld.nl",
+                    name=name,
+                    password_hash="x",
+                    is_active=True,
+                    created_at=now,
+                )
+            )
+        conn.execute(
+            sa.insert(cases).values(
+                id="c1",
+                label="Gezin",
+                youth_birth_date=date(2012, 1, 1),
+                created_by_id=1,
+                created_at=now,
+            )
+        )
         for user_id, role, active_to in [
-            (1, "aanspreekpunt", None), (2, "netwerk", now), (4, "ouder", None),
-            (5, "specialist", now), (6, "specialist", None),
+            (1, "aanspreekpunt", None),
+            (2, "netwerk", now),
+            (4, "ouder", None),
+            (5, "specialist", now),
+            (6, "specialist", None),
         ]:
-            conn.execute(sa.insert(places).values(
-                case_id="c1", user_id=user_id, role=role, gezag=False, safety_closed=False,
-                active_from=now, active_to=active_to,
-            ))
+            conn.execute(
+                sa.insert(places).values(
+                    case_id="c1",
+                    user_id=user_id,
+                    role=role,
+                    gezag=False,
+                    safety_closed=False,
+                    active_from=now,
+                    active_to=active_to,
+                )
+            )
     engine.dispose()
     upgrade_to_head(url)
     engine = create_engine(url)
@@ -120,21 +153,33 @@ def test_migration_0008_re_anchors_each_chain_with_the_key_and_says_so(tmp_path)
     engine = create_engine(url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO users (id, email, name, password_hash, is_active, created_at) "
-            "VALUES (1, 'a@voorbeeld.nl', 'A', 'x', 1, '2026-01-01 00:00:00')"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, email, name, password_hash, is_active, created_at) "
+                "VALUES (1, 'a@voorbeeld.nl', 'A', 'x', 1, '2026-01-01 00:00:00')"
+            )
+        )
         for case_id in ("heel", "kapot"):
-            conn.execute(sa.text(
-                "INSERT INTO cases (id, label, youth_birth_date, created_by_id, created_at, "
-                "audit_seq) VALUES (:id, :id, :d, 1, '2026-01-01 00:00:00', 3)"
-            ), {"id": case_id, "d": date(2012, 1, 1)})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO cases (id, label, youth_birth_date, created_by_id, created_at, "
+                    "audit_seq) VALUES (:id, :id, :d, 1, '2026-01-01 00:00:00', 3)"
+                ),
+                {"id": case_id, "d": date(2012, 1, 1)},
+            )
             previous = audit.GENESIS_HASH
             for seq in (1, 2, 3):
                 entry = AuditEntry(
-                    case_id=case_id, seq=seq, occurred_at=now, user_id=1, actor_name="A",
-                    actor_role="aanspreekpunt", action="case_viewed", detail="",
-                    prev_hash=previous, entry_hash="",
+                    case_id=case_id,
+                    seq=seq,
+                    occurred_at=now,
+                    user_id=1,
+                    actor_name="A",
+                    actor_role="aanspreekpunt",
+                    action="case_viewed",
+                    detail="",
+                    prev_hash=previous,
+                    entry_hash="",
                 )
                 entry.entry_hash = hashlib.sha256(
                     (previous + audit.canonical_content(entry)).encode()

@@ -23,10 +23,12 @@ pytestmark = pytest.mark.skipif(
 def _facts(pdf: bytes, tmp_path: Path) -> tuple[str, str]:
     path = tmp_path / "out.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    attached = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True,
-                              check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    attached = subprocess.run(
+        ["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     return text, attached
 
 

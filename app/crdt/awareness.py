@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.crdt.connection import Connection
+from app.crdt.connection import Connection, presence_of
 from app.crdt.protocol import AwarenessEntry
 
 MAX_CLIENT_IDS_PER_CONNECTION = 8
@@ -48,7 +48,7 @@ class PresenceTable:
                 continue
             state = None
             if entry.state is not None:
-                state = {**entry.state, "user": conn.identity.presence()}
+                state = {**entry.state, "user": presence_of(conn.identity)}
             conn.client_ids.add(entry.client_id)
             self._entries[entry.client_id] = _Presence(
                 entry.clock, state, conn, conn.identity.user_id, time.monotonic()

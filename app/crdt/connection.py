@@ -19,15 +19,15 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
 from app.crdt.close_codes import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN
+from app.crdt.policy import Access, Identity
 
 log = logging.getLogger(__name__)
 
-Access = Literal["edit", "view"]
 
 DEFAULT_SEND_QUEUE = 512
 
@@ -43,20 +43,10 @@ COLOURS = (
 )
 
 
-@dataclass(frozen=True)
-class Identity:
-    """The signed-in person behind a connection, as the server knows them."""
-
-    user_id: int
-    name: str
-    role: str
-    participant_id: int
-    case_id: str
-
-    def presence(self) -> dict[str, str]:
-        """The ``user`` field the server writes into every awareness state of this person."""
-        colour, light = COLOURS[self.user_id % len(COLOURS)]
-        return {"name": self.name, "role": self.role, "color": colour, "colorLight": light}
+def presence_of(identity: Identity) -> dict[str, str]:
+    """The ``user`` field the server writes into every awareness state of this person."""
+    colour, light = COLOURS[identity.user_id % len(COLOURS)]
+    return {"name": identity.name, "role": identity.role, "color": colour, "colorLight": light}
 
 
 @dataclass(eq=False)

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from pycrdt import Doc, Map, Text
 
-from app.crdt.connection import Identity
+from app.crdt.policy import Identity
 from app.crdt.schema import options, section_schema
 
 log = logging.getLogger(__name__)

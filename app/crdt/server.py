@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.websockets import WebSocket
 
 from app.crdt.admission import UpdateRefused
@@ -30,7 +28,6 @@ from app.crdt.close_codes import (
     CLOSE_FORBIDDEN,
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL,
-    CLOSE_NOT_SIGNED_IN,
     CLOSE_PRESENCE_TOO_BIG,
     CLOSE_REFUSED_UPDATE,
     CLOSE_TOO_BIG,
@@ -39,24 +36,19 @@ from app.crdt.close_codes import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNSUPPORTED,
 )
-from app.crdt.connection import (
-    DEFAULT_SEND_QUEUE,
-    Access,
-    Connection,
-    Identity,
-    TokenBucket,
-)
+from app.crdt.connection import DEFAULT_SEND_QUEUE, Connection, TokenBucket
+from app.crdt.policy import Access, AccessPolicy, Identity
 from app.crdt.protocol import ProtocolError, SyncStep2, SyncUpdate, parse_message
-from app.crdt.pubsub import Event, EventKind, PubSub, make_pubsub
-from app.crdt.room import DocumentFull, Room, RoomLimits, StoreUnavailable
+from app.crdt.pubsub import Event, EventKind, PubSub
+from app.crdt.room import (
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    DocumentFull,
+    Room,
+    RoomLimits,
+    StoreUnavailable,
+)
 from app.crdt.shadow import is_crdt_error
-from app.crdt.store import DEFAULT_COMPACT_AFTER, DocumentStore, SqlDocumentStore
-from app.models import Document, User
-from app.services.access_bus import AccessBus
-from app.services.accounts import user_for_session_token
-from app.services.documents import document_access
-from app.services.errors import NotFound
-from app.settings import Settings
+from app.crdt.store import DEFAULT_COMPACT_AFTER, DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +68,17 @@ class RoomConfig:
     close_timeout_seconds: float = 5.0
 
 
+@dataclass
+class ServerLimits:
+    """The quotas of the sync server (``EENPLAN_MAX_*`` settings)."""
+
+    max_message_bytes: int = 1024 * 1024
+    max_connections_per_user: int = 40
+    max_messages_per_second: float = 60.0
+    max_awareness_bytes: int = 8 * 1024
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+
+
 @dataclass(frozen=True)
 class Grant:
     """The outcome of a successful handshake check: who, which document, which rights."""
@@ -92,29 +95,21 @@ class RoomServer:
     def __init__(
         self,
         *,
-        engine: Engine,
-        settings: Settings,
-        access_bus: AccessBus,
-        store: DocumentStore | None = None,
-        pubsub: PubSub | None = None,
+        policy: AccessPolicy,
+        store: DocumentStore,
+        pubsub: PubSub,
+        limits: ServerLimits | None = None,
         config: RoomConfig | None = None,
-        section_of: Callable[[str], str | None] | None = None,
     ) -> None:
-        self.engine = engine
-        self.settings = settings
-        self.access_bus = access_bus
+        self.policy = policy
+        self.store = store
+        self.pubsub = pubsub
+        self.limits = limits or ServerLimits()
         self.config = config or RoomConfig()
-        self.store: DocumentStore = store or SqlDocumentStore(
-            engine, compact_after=self.config.compact_after
-        )
-        self.pubsub: PubSub = pubsub or make_pubsub(settings.redis_url)
-        # Which section a document is, for the field rules its room enforces.
-        self.section_of = section_of or self._section_from_database
         self.rooms: dict[str, Room] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._loading: dict[str, list[bytes]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._access_epoch = 0
         self._per_user: Counter[int] = Counter()
@@ -127,19 +122,15 @@ class RoomServer:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to access changes and to the other nodes."""
+        """Subscribe to the other nodes."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._stopping = False
         await self.pubsub.start(self._on_remote_event, on_gap=self._after_gap)
-        self._unsubscribe = [self.access_bus.subscribe(self._on_access_published)]
 
     async def stop(self) -> None:
         """Close every connection (1001), store what is pending, stop the writer and pub/sub."""
         self._stopping = True
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
         for room in list(self.rooms.values()):
             for conn in list(room.connections):
                 conn.close(CLOSE_GOING_AWAY)
@@ -164,23 +155,10 @@ class RoomServer:
         return await anyio.to_thread.run_sync(self._authorize_sync, session_token, doc_id, epoch)
 
     def _authorize_sync(self, session_token: str | None, doc_id: str, epoch: int) -> Grant | int:
-        with Session(self.engine) as session:
-            user = user_for_session_token(session, session_token)
-            if user is None:
-                return CLOSE_NOT_SIGNED_IN
-            try:
-                access = document_access(session, user=user, doc_id=doc_id)
-            except NotFound:
-                return CLOSE_FORBIDDEN
-            participant = access.participant
-            identity = Identity(
-                user_id=user.id,  # type: ignore[arg-type]
-                name=user.name,
-                role=str(participant.role),
-                participant_id=participant.id,  # type: ignore[arg-type]
-                case_id=access.document.case_id,
-            )
-            return Grant(doc_id, identity, access.access, epoch)
+        admitted = self.policy.admit(session_token, doc_id)
+        if isinstance(admitted, int):
+            return admitted
+        return Grant(doc_id, admitted.identity, admitted.access, epoch)
 
     async def serve(self, websocket: WebSocket, grant: Grant) -> None:
         """Run an accepted WebSocket in its document's room until either side closes."""
@@ -199,7 +177,7 @@ class RoomServer:
                 self._idle.set()
 
     async def _serve(self, websocket: WebSocket, grant: Grant) -> None:
-        rate = self.settings.max_messages_per_second
+        rate = self.limits.max_messages_per_second
         conn = Connection(
             websocket,
             grant.doc_id,
@@ -211,7 +189,7 @@ class RoomServer:
         refusal = None
         if self._stopping:
             refusal = CLOSE_GOING_AWAY
-        elif self._per_user[grant.identity.user_id] > self.settings.max_connections_per_user:
+        elif self._per_user[grant.identity.user_id] > self.limits.max_connections_per_user:
             log.warning("user %s has too many sockets open", grant.identity.user_id)
             refusal = CLOSE_TOO_MANY_CONNECTIONS
         if refusal is not None:
@@ -248,7 +226,7 @@ class RoomServer:
                     await task
 
     async def _receive_loop(self, room: Room, conn: Connection) -> None:
-        settings = self.settings
+        limits = self.limits
         while not conn.is_closing:
             event = await conn.websocket.receive()
             if event["type"] == "websocket.disconnect":
@@ -261,10 +239,10 @@ class RoomServer:
                 log.warning("closing a socket of user %s: too many messages", conn.identity.user_id)
                 conn.close(CLOSE_TOO_MANY_MESSAGES, "too many messages")
                 return
-            if len(data) > settings.max_message_bytes:
+            if len(data) > limits.max_message_bytes:
                 conn.close(CLOSE_TOO_BIG, "message too big")
                 return
-            if data[:1] == bytes([AWARENESS_MESSAGE]) and len(data) > settings.max_awareness_bytes:
+            if data[:1] == bytes([AWARENESS_MESSAGE]) and len(data) > limits.max_awareness_bytes:
                 conn.close(CLOSE_PRESENCE_TOO_BIG, "presence too big")
                 return
             try:
@@ -327,7 +305,7 @@ class RoomServer:
                 # applied after (applying an update twice is harmless).
                 self._loading[doc_id] = []
                 try:
-                    section = await anyio.to_thread.run_sync(self.section_of, doc_id)
+                    section = await anyio.to_thread.run_sync(self.policy.section_of, doc_id)
                     loaded = await self.store.load(doc_id)
                 finally:
                     buffered = self._loading.pop(doc_id)
@@ -339,7 +317,7 @@ class RoomServer:
                     store=self.store,
                     publish=self._publish,
                     section=section,
-                    limits=RoomLimits(max_document_bytes=self.settings.max_document_bytes),
+                    limits=RoomLimits(max_document_bytes=self.limits.max_document_bytes),
                 )
                 for update in buffered:
                     room.apply_remote(update)
@@ -349,11 +327,6 @@ class RoomServer:
                 room.unload_task.cancel()
                 room.unload_task = None
             return room
-
-    def _section_from_database(self, doc_id: str) -> str | None:
-        with Session(self.engine) as session:
-            document = session.get(Document, doc_id)
-            return str(document.section) if document is not None else None
 
     def _release(self, room: Room) -> None:
         room.holds -= 1
@@ -394,10 +367,10 @@ class RoomServer:
 
     # -- access changes ---------------------------------------------------------------------
 
-    def _on_access_published(self, case_id: str) -> None:
-        """AccessBus listener, called by services after they committed a change of access.
-        From a worker thread (a request) it waits until this node's live connections of the
-        case follow the change, so the request answers only after that."""
+    def access_changed(self, case_id: str) -> None:
+        """Someone's access to a case changed (the services committed it). Called from a worker
+        thread (a request), it waits until this node's live connections of the case follow the
+        change, so the request answers only after that; other nodes hear of it too."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -448,18 +421,8 @@ class RoomServer:
     def _current_access(
         self, connections: list[Connection]
     ) -> list[tuple[Connection, Access | None]]:
-        decisions: list[tuple[Connection, Access | None]] = []
-        with Session(self.engine) as session:
-            for conn in connections:
-                user = session.get(User, conn.identity.user_id)
-                access: Access | None = None
-                if user is not None and user.is_active:
-                    try:
-                        access = document_access(session, user=user, doc_id=conn.doc_id).access
-                    except NotFound:
-                        access = None
-                decisions.append((conn, access))
-        return decisions
+        decisions = self.policy.recheck([(conn.identity, conn.doc_id) for conn in connections])
+        return list(zip(connections, decisions, strict=True))
 
     # -- other nodes ------------------------------------------------------------------------
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from pycrdt import Doc, TransactionEvent
 
-from app.crdt.connection import Identity
 from app.crdt.field_rules import FieldRules
 from app.crdt.known_content import KnownContent
+from app.crdt.policy import Identity
 from app.crdt.update_reader import UpdateOutline, read_update
 
 log = logging.getLogger(__name__)

@@ -41,9 +41,7 @@ def account_page(
 # --- two-factor sign-in --------------------------------------------------------------------
 
 
-def _enrolment_context(
-    session: SessionDep, settings: Settings, user: User
-) -> dict[str, object]:
+def _enrolment_context(session: SessionDep, settings: Settings, user: User) -> dict[str, object]:
     context: dict[str, object] = {
         "user": user,
         "nav": "account",
@@ -63,9 +61,7 @@ def _enrolment_context(
 def two_factor_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: EnrollingUser
 ) -> Response:
-    return render(
-        request, "pages/two_factor.html", _enrolment_context(session, settings, user)
-    )
+    return render(request, "pages/two_factor.html", _enrolment_context(session, settings, user))
 
 
 @router.post("/account/tweestapsverificatie", response_class=HTMLResponse)
@@ -81,9 +77,7 @@ def confirm_two_factor(
     except (InvalidInput, TooManyAttempts) as exc:
         context = _enrolment_context(session, settings, user)
         context.update(error=exc.message, errors={"code": exc.message})
-        response = render(
-            request, "pages/two_factor.html", context, status_code=exc.status_code
-        )
+        response = render(request, "pages/two_factor.html", context, status_code=exc.status_code)
         if isinstance(exc, TooManyAttempts):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -141,9 +135,7 @@ def end_other_sessions(request: Request, session: SessionDep, user: CurrentUser)
 
 @router.get("/account/wachtwoord", response_class=HTMLResponse)
 def password_page(request: Request, user: CurrentUser) -> Response:
-    return render(
-        request, "pages/password.html", {"user": user, "nav": "account", "errors": {}}
-    )
+    return render(request, "pages/password.html", {"user": user, "nav": "account", "errors": {}})
 
 
 @router.post("/account/wachtwoord", response_class=HTMLResponse)

@@ -37,9 +37,7 @@ def set_professional(
     user_id: int,
     professional: Annotated[str, Form()] = "",
 ) -> Response:
-    accounts.set_professional(
-        session, actor=user, user_id=user_id, value=professional == "ja"
-    )
+    accounts.set_professional(session, actor=user, user_id=user_id, value=professional == "ja")
     return RedirectResponse(
         f"/beheer/accounts?gewijzigd={user_id}#account-{user_id}", status_code=303
     )

@@ -26,8 +26,7 @@ from app.settings import Settings
 
 SIGN_IN_FAILED = "Dit e-mailadres en wachtwoord horen niet bij elkaar. Probeer het opnieuw."
 TOO_MANY = (
-    "Je hebt te vaak een verkeerd wachtwoord geprobeerd. Wacht {wait} en probeer het "
-    "dan opnieuw."
+    "Je hebt te vaak een verkeerd wachtwoord geprobeerd. Wacht {wait} en probeer het dan opnieuw."
 )
 PENDING_MINUTES = 5
 
@@ -95,7 +94,12 @@ def create_user(
 
 
 def check_password(
-    session: Session, *, user: User | None, email: str, password: str, client_ip: str,
+    session: Session,
+    *,
+    user: User | None,
+    email: str,
+    password: str,
+    client_ip: str,
     settings: Settings,
 ) -> bool:
     """Every password check goes through here: the try is counted before the check
@@ -118,7 +122,11 @@ def authenticate(
     address). The message is the same for an unknown address and a wrong password."""
     user = find_user_by_email(session, email)
     if not check_password(
-        session, user=user, email=email, password=password, client_ip=client_ip,
+        session,
+        user=user,
+        email=email,
+        password=password,
+        client_ip=client_ip,
         settings=settings,
     ):
         raise InvalidInput(SIGN_IN_FAILED)
@@ -194,12 +202,21 @@ def sign_in(
 def device_label(user_agent: str) -> str:
     """'Firefox op Windows': enough to recognise a session, no more."""
     browsers = [
-        ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-        ("Chromium/", "Chromium"), ("Safari/", "Safari"),
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
     ]
     systems = [
-        ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
-        ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
     ]
     browser = next((name for mark, name in browsers if mark in user_agent), "")
     system = next((name for mark, name in systems if mark in user_agent), "")
@@ -343,7 +360,11 @@ def change_password(
     of the account ends."""
     errors: dict[str, str] = {}
     if not check_password(
-        session, user=user, email=user.email, password=current, client_ip=client_ip,
+        session,
+        user=user,
+        email=user.email,
+        password=current,
+        client_ip=client_ip,
         settings=settings,
     ):
         errors["current_password"] = "Dit is niet je huidige wachtwoord."
@@ -387,9 +408,7 @@ def set_professional(session: Session, *, actor: User, user_id: int, value: bool
     return user
 
 
-def grant(
-    session: Session, *, email: str, professional: bool | None, admin: bool | None
-) -> User:
+def grant(session: Session, *, email: str, professional: bool | None, admin: bool | None) -> User:
     """Set the professional/administrator properties of an existing account (command line)."""
     user = find_user_by_email(session, email)
     if user is None:

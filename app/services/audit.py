@@ -36,6 +36,7 @@ from app.settings import get_settings
 GENESIS_HASH = "0" * 64
 CHAIN_KEY_PURPOSE = "audit-log-chain"
 
+
 class Action(enum.StrEnum):
     case_viewed = "case_viewed"
     document_opened = "document_opened"

@@ -39,11 +39,13 @@ def diff_section(
                 old_group = (old or {}).get(option["value"])
                 new_group = (new or {}).get(option["value"])
                 if block["kind"] == "list":
-                    _diff_list(block["item"], old_group or [], new_group or [], where, names,
-                               changes)
+                    _diff_list(
+                        block["item"], old_group or [], new_group or [], where, names, changes
+                    )
                 else:
-                    _diff_record(block["fields"], old_group or {}, new_group or {}, where, names,
-                                 changes)
+                    _diff_record(
+                        block["fields"], old_group or {}, new_group or {}, where, names, changes
+                    )
         elif block["kind"] == "text":
             _diff_text(label, old or "", new or "", changes)
         elif block["kind"] == "list":

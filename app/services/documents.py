@@ -124,7 +124,9 @@ def document_access(session: Session, *, user: User, doc_id: str) -> DocumentAcc
     if document is None:
         raise NotFound()
     participant = participant_rules.find_active_participant(
-        session, user_id=user.id, case_id=document.case_id  # type: ignore[arg-type]
+        session,
+        user_id=user.id,  # type: ignore[arg-type]
+        case_id=document.case_id,
     )
     if participant is None:
         raise NotFound()

@@ -393,9 +393,7 @@ def _goal_view(goal: dict[str, Any], names: dict[int | None, str]) -> dict[str, 
     }
 
 
-def _big_five(
-    view: SharedView, domains: dict[str, Any], names: dict[int | None, str]
-) -> None:
+def _big_five(view: SharedView, domains: dict[str, Any], names: dict[int | None, str]) -> None:
     block = section_schema(Section.perspectief)["blocks"][0]
     view.big_five_columns = [f["label"] for f in block["fields"]]
     for option in options(block["groups"]):

@@ -84,8 +84,7 @@ def _reserve(session: Session, limit: Limit, settings: Settings) -> int | None:
                 col(LoginThrottle.tries),
                 col(LoginThrottle.wait_until),
                 col(LoginThrottle.last_try_at),
-            )
-            .where(col(LoginThrottle.key) == limit.key)
+            ).where(col(LoginThrottle.key) == limit.key)
         ).first()
         if row is None:
             _ensure_row(session, limit.key, now)

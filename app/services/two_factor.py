@@ -32,9 +32,7 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to copy
 _RECOVERY_LENGTH = 12  # about 59 bits
 STEP_SECONDS = 30
-CODE_WRONG = (
-    "Deze code klopt niet. Kijk in je app en typ de code van nu. Een herstelcode kan ook."
-)
+CODE_WRONG = "Deze code klopt niet. Kijk in je app en typ de code van nu. Een herstelcode kan ook."
 CODE_USED = "Deze code is net al gebruikt. Wacht op de volgende code in je app."
 TOO_MANY_CODES = (
     "Je hebt te vaak een verkeerde code geprobeerd. Wacht {wait} en probeer het dan opnieuw."
@@ -43,9 +41,7 @@ TOO_MANY_CODES = (
 
 def roles_of(session: Session, *, user: User) -> set[str]:
     """The roles an account counts as for two-factor sign-in (see the module docstring)."""
-    places = session.exec(
-        select(Participant).where(Participant.user_id == user.id)
-    ).all()
+    places = session.exec(select(Participant).where(Participant.user_id == user.id)).all()
     roles = {str(p.role) for p in places if p.is_active}
     if user.is_professional:
         roles |= {str(role) for role in PROFESSIONAL_ROLES}
@@ -104,8 +100,7 @@ def _accept_totp(session: Session, *, user: User, secret: str, code: str) -> boo
     """True: accepted. None: right code but already used. False: wrong."""
     now = _step()
     matched = [
-        step for step in (now - 1, now, now + 1)
-        if hmac.compare_digest(code_at(secret, step), code)
+        step for step in (now - 1, now, now + 1) if hmac.compare_digest(code_at(secret, step), code)
     ]
     if not matched:
         return False
@@ -187,9 +182,7 @@ def _new_recovery_codes(session: Session, *, user: User) -> list[str]:
     return codes
 
 
-def confirm_enrolment(
-    session: Session, *, user: User, code: str, settings: Settings
-) -> list[str]:
+def confirm_enrolment(session: Session, *, user: User, code: str, settings: Settings) -> list[str]:
     """Turn two-factor sign-in on with the first code from the app; returns the ten recovery
     codes (shown once; only their hashes are kept)."""
     if user.uses_two_factor:
@@ -204,8 +197,10 @@ def confirm_enrolment(
         else False
     )
     if not accepted:
-        message = CODE_USED if accepted is None else (
-            "Deze code klopt niet. Typ de code van zes cijfers die je app nu laat zien."
+        message = (
+            CODE_USED
+            if accepted is None
+            else ("Deze code klopt niet. Typ de code van zes cijfers die je app nu laat zien.")
         )
         raise InvalidInput(message, field_errors={"code": message})
     throttle.give_back(session, limits, settings=settings)
@@ -231,4 +226,3 @@ def enrol_without_confirmation(session: Session, *, user: User) -> str:
     session.add(user)
     session.commit()
     return user.totp_secret
-

@@ -30,8 +30,12 @@ from tests.conftest import PASSWORD, _totp_secret, _years_ago, make_user, next_t
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path("/tmp/shots")
@@ -89,13 +93,16 @@ def _seed(database_url: str) -> tuple[str, dict[str, User], dict[str, dict[str, 
                 if access.document.section == Section.verhaal:
                     owner = access.document.owner_participant_id
                     mine = participants.find_active_participant(
-                        db, user_id=user.id, case_id=case.id  # type: ignore[arg-type]
+                        db,
+                        user_id=user.id,
+                        case_id=case.id,  # type: ignore[arg-type]
                     )
                     name = "verhaal/mijn" if mine and mine.id == owner else name
                 docs[key][name] = access.document.id
         # the story of the youth, for everyone
         sanne_story = next(
-            d for d in db.exec(select(Document).where(Document.case_id == case.id))
+            d
+            for d in db.exec(select(Document).where(Document.case_id == case.id))
             if d.section == Section.verhaal and docs["jongere"].get("verhaal/mijn") == d.id
         )
         for key in people:
@@ -130,9 +137,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     }
     log = (tmp / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-server-header"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-server-header",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30

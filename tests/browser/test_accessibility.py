@@ -44,18 +44,30 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
     url, case_id = live_server.url, live_server.case_id
     pages = {
         "aanspreekpunt": [
-            "/", f"/cases/{case_id}", f"/cases/{case_id}/deelnemers", f"/cases/{case_id}/delen",
-            f"/cases/{case_id}/versies", f"/cases/{case_id}/logboek", "/cases/new",
-            f"/cases/{case_id}/print", "/account", "/account/tweestapsverificatie",
-            "/account/sessies", "/account/wachtwoord", "/beheer/accounts",
+            "/",
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/deelnemers",
+            f"/cases/{case_id}/delen",
+            f"/cases/{case_id}/versies",
+            f"/cases/{case_id}/logboek",
+            "/cases/new",
+            f"/cases/{case_id}/print",
+            "/account",
+            "/account/tweestapsverificatie",
+            "/account/sessies",
+            "/account/wachtwoord",
+            "/beheer/accounts",
         ],
         "jongere": [
-            "/", f"/cases/{case_id}", f"/cases/{case_id}/toestemming",
+            "/",
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/toestemming",
             live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url),
             live_server.doc_url("jongere", "plan").removeprefix(url),
         ],
         "moeder": [
-            f"/cases/{case_id}/logboek", f"/cases/{case_id}/toestemming",
+            f"/cases/{case_id}/logboek",
+            f"/cases/{case_id}/toestemming",
             "/account/tweestapsverificatie",  # setting it up: QR code and secret
         ],
     }

@@ -31,16 +31,23 @@ def test_every_main_page_loads_its_styles_and_scripts_without_a_csp_violation(
     wendy = open_as("aanspreekpunt")
     wendy.context.add_init_script(RECORD_VIOLATIONS)
     for path in (
-        "/", f"/cases/{case_id}", f"/cases/{case_id}/deelnemers", f"/cases/{case_id}/delen",
-        f"/cases/{case_id}/versies", f"/cases/{case_id}/logboek", f"/cases/{case_id}/toestemming",
-        "/cases/new", "/bestaat-niet",
+        "/",
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/deelnemers",
+        f"/cases/{case_id}/delen",
+        f"/cases/{case_id}/versies",
+        f"/cases/{case_id}/logboek",
+        f"/cases/{case_id}/toestemming",
+        "/cases/new",
+        "/bestaat-niet",
     ):
         wendy.goto(f"{live_server.url}{path}")
         wendy.wait_for_load_state("networkidle")
         # eenplan.css applied (the skip link is moved out of sight), htmx and eenplan.js ran
-        assert wendy.evaluate(
-            "getComputedStyle(document.querySelector('.skip-link')).position"
-        ) == "absolute", path
+        assert (
+            wendy.evaluate("getComputedStyle(document.querySelector('.skip-link')).position")
+            == "absolute"
+        ), path
         assert wendy.evaluate("typeof window.htmx") == "object", path
         assert violations(wendy) == [], path
     wendy.screenshot(path=f"{SHOTS}/csp-not-found.png", full_page=True)

@@ -207,9 +207,7 @@ def test_lists_add_move_remove_and_undo_with_the_keyboard(live_server, open_as) 
     assert [i["afspraak"] for i in items] == ["Eerste", "Derde", "Tweede"]
 
 
-def test_moving_a_goal_keeps_what_someone_types_in_it_at_that_moment(
-    live_server, open_as
-) -> None:  # type: ignore[no-untyped-def]
+def test_moving_a_goal_keeps_what_someone_types_in_it_at_that_moment(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
     doc_id = live_server.docs["aanspreekpunt"]["plan"]
     url = live_server.doc_url("aanspreekpunt", "plan")
     wendy = open_as("aanspreekpunt")

@@ -7,7 +7,8 @@ import asyncio
 from typing import Any
 
 from app.crdt.close_codes import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN
-from app.crdt.connection import Connection, Identity
+from app.crdt.connection import Connection
+from app.crdt.policy import Identity
 
 
 class GatedSocket:

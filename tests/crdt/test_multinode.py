@@ -60,9 +60,10 @@ def nodes(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[
             app = create_app(settings)
             app.state.rooms.pubsub = InProcessPubSub(hub)
         made.append(app)
-    with TestClient(made[0], headers={"Origin": ORIGIN}) as one, TestClient(
-        made[1], headers={"Origin": ORIGIN}
-    ) as two:
+    with (
+        TestClient(made[0], headers={"Origin": ORIGIN}) as one,
+        TestClient(made[1], headers={"Origin": ORIGIN}) as two,
+    ):
         yield Node(made[0], one), Node(made[1], two)
 
 
@@ -85,9 +86,10 @@ def test_an_edit_on_one_node_reaches_a_client_on_the_other_and_is_stored_once(
 ) -> None:
     one, two = nodes
     doc_id = doc_id_of(db, family, Section.analyse)
-    with open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a, open_on(
-        two, family.user("jongere"), doc_id
-    ) as ws_b:
+    with (
+        open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a,
+        open_on(two, family.user("jongere"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         a.type("van node 1; ")
         b.pump_until(lambda: "van node 1" in b.content())
@@ -105,17 +107,19 @@ def test_presence_crosses_nodes_with_the_servers_name(
 ) -> None:
     one, two = nodes
     doc_id = doc_id_of(db, family, Section.plan)
-    with open_on(one, family.user("jongere"), doc_id) as ws_a, open_on(
-        two, family.user("moeder"), doc_id
-    ) as ws_b:
+    with (
+        open_on(one, family.user("jongere"), doc_id) as ws_a,
+        open_on(two, family.user("moeder"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         a.announce({"user": {"name": "Iemand anders"}, "cursor": 5})
         b.pump_until(lambda: b.awareness.get(a.client_id) is not None)
         assert b.awareness[a.client_id]["user"]["name"] == family.user("jongere").name  # type: ignore[index]
     # leaving on node 1 is seen on node 2
-    with open_on(one, family.user("jongere"), doc_id) as ws_a, open_on(
-        two, family.user("moeder"), doc_id
-    ) as ws_b:
+    with (
+        open_on(one, family.user("jongere"), doc_id) as ws_a,
+        open_on(two, family.user("moeder"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         a.announce({"cursor": 1})
         b.pump_until(lambda: b.awareness.get(a.client_id) is not None)
@@ -128,9 +132,10 @@ def test_a_removal_on_one_node_closes_the_connection_on_the_other(
 ) -> None:
     one, two = nodes
     doc_id = doc_id_of(db, family, Section.analyse)
-    with open_on(two, family.user("specialist"), doc_id) as ws_s, open_on(
-        two, family.user("jongere"), doc_id
-    ) as ws_j:
+    with (
+        open_on(two, family.user("specialist"), doc_id) as ws_s,
+        open_on(two, family.user("jongere"), doc_id) as ws_j,
+    ):
         YClient(ws_s).sync()
         j = YClient(ws_j).sync()
         participants.remove_participant(
@@ -169,9 +174,11 @@ def test_after_a_gap_in_the_bus_a_node_catches_up_from_the_database_and_rechecks
     doc_id = doc_id_of(db, family, Section.analyse)
     bus_two = two.rooms.pubsub
     assert isinstance(bus_two, InProcessPubSub)
-    with open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a, open_on(
-        two, family.user("jongere"), doc_id
-    ) as ws_b, open_on(two, family.user("specialist"), doc_id) as ws_s:
+    with (
+        open_on(one, family.user("aanspreekpunt"), doc_id) as ws_a,
+        open_on(two, family.user("jongere"), doc_id) as ws_b,
+        open_on(two, family.user("specialist"), doc_id) as ws_s,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         YClient(ws_s).sync()
         bus_two.hub.members.remove(bus_two)  # node 2 hears nothing from here on

@@ -9,7 +9,8 @@ from typing import Any
 from pycrdt import Doc, Text
 from sqlmodel import Session, func, select
 
-from app.crdt.connection import Access, Connection, Identity
+from app.crdt.connection import Connection
+from app.crdt.policy import Access, Identity
 from app.crdt.protocol import (
     SyncStep1,
     SyncStep2,
@@ -22,6 +23,7 @@ from app.crdt.room import Room
 from app.crdt.server import RoomConfig, RoomServer
 from app.crdt.store import LoadedDocument
 from app.db import make_engine
+from app.live import make_room_server
 from app.models import DocumentUpdate, Section
 from app.services.access_bus import AccessBus
 from app.settings import Settings
@@ -236,15 +238,25 @@ def test_rights_are_per_connection_not_per_room() -> None:
     run(scenario())
 
 
+class EveryoneEdits:
+    """An access policy for room-server tests that are not about access."""
+
+    def admit(self, session_token: str | None, doc_id: str) -> int:
+        raise AssertionError("not used here")
+
+    def recheck(self, connections: object) -> list[str]:
+        return ["edit" for _ in connections]  # type: ignore[attr-defined]
+
+    def section_of(self, doc_id: str) -> str:
+        return "analyse"
+
+
 def make_server(store: HeldStore) -> RoomServer:
     return RoomServer(
-        engine=None,  # type: ignore[arg-type]
-        settings=Settings(environment="test"),
-        access_bus=AccessBus(),
-        store=store,
+        policy=EveryoneEdits(),  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
         pubsub=InProcessPubSub(),
         config=RoomConfig(unload_after_seconds=0),
-        section_of=lambda _doc_id: "analyse",
     )
 
 
@@ -334,7 +346,7 @@ def test_stop_stores_pending_writes_and_closes_connections_with_1001(
     engine = make_engine(settings.database_url)
 
     async def scenario() -> Connection:
-        server = RoomServer(engine=engine, settings=settings, access_bus=AccessBus())
+        server = make_room_server(engine, settings, AccessBus())
         await server.start()
         room = await server._acquire(doc_id)
         conn = make_conn(family.user("jongere").id or 0)

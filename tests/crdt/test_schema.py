@@ -71,7 +71,10 @@ def test_analysis_reads_back_texts_lists_links_and_answers() -> None:
     zorgen = doc.get("zorgen", type=Array)
     zorgen.append(item(id="z1", tekst=Text("Ze slaapt slecht."), bron=Text("moeder")))
     factor = item(
-        id="f1", tekst=Text("Veel ruzie thuis."), soort="risico", rol="instandhoudend",
+        id="f1",
+        tekst=Text("Veel ruzie thuis."),
+        soort="risico",
+        rol="instandhoudend",
         bron=Text("school"),
     )
     doc.get("factoren.gezin", type=Array).append(factor)
@@ -80,8 +83,11 @@ def test_analysis_reads_back_texts_lists_links_and_answers() -> None:
     )
     doc.get("hypothesen", type=Array).append(
         item(
-            id="h1", tekst=Text("Door de ruzies slaapt ze slecht."),
-            factoren=Array(["f1", "f1"]), zorgen=Array(["z1"]), status="werkhypothese",
+            id="h1",
+            tekst=Text("Door de ruzies slaapt ze slecht."),
+            factoren=Array(["f1", "f1"]),
+            zorgen=Array(["z1"]),
+            status="werkhypothese",
         )
     )
     doc.get("herkenning", type=Map)["12"] = Map({"antwoord": "deels", "toelichting": Text("Soms.")})
@@ -105,16 +111,41 @@ def test_plan_reads_goals_with_actions_people_and_whole_numbers() -> None:
     doelen = doc.get("doelen", type=Array)
     doelen.append(
         item(
-            id="d1", doel=Text("Weer naar school"), domein="school_werk", prioriteit="hoog",
-            evaluatiedatum="2027-03-01", status="actief", hypothesen=Array(["h1"]),
-            acties=Array([
-                item(id="a1", wat=Text("Gesprek met mentor"), wie="7", wie_naam=Text(),
-                     wanneer=Text("voor vrijdag"), status="te_doen"),
-                item(id="a2", wat=Text("Meegaan"), wie="anders", wie_naam=Text("Oom Kees"),
-                     wanneer=Text(), status="bezig"),
-                item(id="a3", wat=Text("Niemand"), wie="anders", wie_naam=Text("  "),
-                     wanneer=Text(), status="klaar"),
-            ]),
+            id="d1",
+            doel=Text("Weer naar school"),
+            domein="school_werk",
+            prioriteit="hoog",
+            evaluatiedatum="2027-03-01",
+            status="actief",
+            hypothesen=Array(["h1"]),
+            acties=Array(
+                [
+                    item(
+                        id="a1",
+                        wat=Text("Gesprek met mentor"),
+                        wie="7",
+                        wie_naam=Text(),
+                        wanneer=Text("voor vrijdag"),
+                        status="te_doen",
+                    ),
+                    item(
+                        id="a2",
+                        wat=Text("Meegaan"),
+                        wie="anders",
+                        wie_naam=Text("Oom Kees"),
+                        wanneer=Text(),
+                        status="bezig",
+                    ),
+                    item(
+                        id="a3",
+                        wat=Text("Niemand"),
+                        wie="anders",
+                        wie_naam=Text("  "),
+                        wanneer=Text(),
+                        status="klaar",
+                    ),
+                ]
+            ),
         )
     )
     # a concurrent move can leave a copy with the same id behind; it is shown once
@@ -127,7 +158,9 @@ def test_plan_reads_goals_with_actions_people_and_whole_numbers() -> None:
     assert goal["evaluatiedatum"] == "2027-03-01"
     assert goal["hypothesen"] == ["h1"]
     assert [a["wie"] for a in goal["acties"]] == [
-        {"participant_id": 7}, {"name": "Oom Kees"}, None,
+        {"participant_id": 7},
+        {"name": "Oom Kees"},
+        None,
     ]
     assert goal["acties"][0]["wanneer"] == "voor vrijdag"
 
@@ -301,7 +334,11 @@ def test_documents_built_by_the_browser_model_read_back_in_python() -> None:
         pytest.skip("node and the npm packages are needed (make node-deps)")
     result = subprocess.run(
         [node, "--input-type=module", "-e", NODE_SCRIPT, json.dumps(load_schema())],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     updates = json.loads(result.stdout)
 

@@ -47,9 +47,7 @@ def test_snapshot_plus_tail_loads_the_same_state_as_the_whole_log(
         for update in updates[:20]:
             await store.append(doc_id, update, author_user_id=family.user("jongere").id)
         await store.compact(doc_id)
-        await asyncio.gather(
-            *[store.append(doc_id, u, author_user_id=None) for u in updates[20:]]
-        )
+        await asyncio.gather(*[store.append(doc_id, u, author_user_id=None) for u in updates[20:]])
         loaded = await store.load(doc_id)
         await store.close()
         return _text(loaded.state), str(loaded.updates_since_snapshot)

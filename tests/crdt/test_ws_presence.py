@@ -14,9 +14,10 @@ def test_awareness_is_rewritten_with_the_servers_name_and_role(
     connect: Connect, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("jongere"), doc_id) as ws_a, connect(
-        family.user("specialist"), doc_id
-    ) as ws_b:
+    with (
+        connect(family.user("jongere"), doc_id) as ws_a,
+        connect(family.user("specialist"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         a.announce({"user": {"name": "Wendy WIJ", "role": "aanspreekpunt"}, "cursor": 7})
         b.pump_until(lambda: a.client_id in b.awareness)
@@ -32,9 +33,11 @@ def test_a_connection_cannot_speak_for_another_clients_id(
     connect: Connect, family: Family, db: Session
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    with connect(family.user("jongere"), doc_id) as ws_a, connect(
-        family.user("specialist"), doc_id
-    ) as ws_b, connect(family.user("moeder"), doc_id) as ws_c:
+    with (
+        connect(family.user("jongere"), doc_id) as ws_a,
+        connect(family.user("specialist"), doc_id) as ws_b,
+        connect(family.user("moeder"), doc_id) as ws_c,
+    ):
         a, b, c = YClient(ws_a).sync(), YClient(ws_b).sync(), YClient(ws_c).sync()
         a.announce({"cursor": 1})
         c.pump_until(lambda: a.client_id in c.awareness)
@@ -75,9 +78,10 @@ def test_leaving_removes_presence_for_the_others(
 
 def test_viewers_are_present_too(connect: Connect, family: Family, db: Session) -> None:
     doc_id = doc_id_of(db, family, Section.veiligheid)
-    with connect(family.user("specialist"), doc_id) as ws_a, connect(
-        family.user("moeder"), doc_id
-    ) as ws_b:
+    with (
+        connect(family.user("specialist"), doc_id) as ws_a,
+        connect(family.user("moeder"), doc_id) as ws_b,
+    ):
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         b.announce({"cursor": 4})
         a.pump_until(lambda: a.awareness.get(b.client_id) is not None)

@@ -11,17 +11,17 @@ from sqlalchemy import text as text_sql
 from sqlmodel import Session
 
 from app.crdt.protocol import AwarenessEntry, awareness_message
+from app.crdt.server import RoomServer
 from app.models import Section
-from app.settings import Settings
 from tests.conftest import Family
 from tests.crdt.conftest import Connect, doc_id_of
 from tests.crdt.yclient import YClient, expect_close
 
 
 def test_a_connection_that_floods_messages_is_closed_with_4429(
-    connect: Connect, family: Family, db: Session, settings: Settings
+    connect: Connect, family: Family, db: Session, rooms: RoomServer
 ) -> None:
-    settings.max_messages_per_second = 5.0  # a burst of 25
+    rooms.limits.max_messages_per_second = 5.0  # a burst of 25
     doc_id = doc_id_of(db, family, Section.analyse)
     with (
         connect(family.user("specialist"), doc_id) as ws_calm,
@@ -104,9 +104,9 @@ def test_presence_is_relayed_at_most_ten_times_a_second_and_the_newest_arrives(
 
 
 def test_growth_past_the_document_limit_is_refused_with_4507_and_deleting_still_works(
-    connect: Connect, family: Family, db: Session, settings: Settings
+    connect: Connect, family: Family, db: Session, rooms: RoomServer
 ) -> None:
-    settings.max_document_bytes = 64 * 1024
+    rooms.limits.max_document_bytes = 64 * 1024
     doc_id = doc_id_of(db, family, Section.analyse)
     with connect(family.user("specialist"), doc_id) as ws:
         writer = YClient(ws).sync()
@@ -123,9 +123,9 @@ def test_growth_past_the_document_limit_is_refused_with_4507_and_deleting_still_
 
 
 def test_one_account_cannot_open_more_sockets_than_the_limit(
-    connect: Connect, family: Family, db: Session, settings: Settings
+    connect: Connect, family: Family, db: Session, rooms: RoomServer
 ) -> None:
-    settings.max_connections_per_user = 3
+    rooms.limits.max_connections_per_user = 3
     doc_id = doc_id_of(db, family, Section.analyse)
     user = family.user("moeder")
     with connect(user, doc_id) as a, connect(user, doc_id) as b, connect(user, doc_id) as c:

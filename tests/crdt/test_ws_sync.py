@@ -199,7 +199,7 @@ def test_oversized_message_closes_only_that_connection_with_1009(
     connect: Connect, family: Family, db: Session, rooms: RoomServer
 ) -> None:
     doc_id = doc_id_of(db, family, Section.analyse)
-    limit = rooms.settings.max_message_bytes
+    limit = rooms.limits.max_message_bytes
     with (
         connect(family.user("aanspreekpunt"), doc_id) as ws_a,
         connect(family.user("jongere"), doc_id) as ws_b,

@@ -48,8 +48,10 @@ def test_aanspreekpunt_filters_the_log_and_sees_that_the_chain_is_whole(
     assert "compleet en niet veranderd" in whole.text
     only_mother = client.get(f"/cases/{family.case.id}/logboek", params={"wie": "Moeder"})
     assert "<td>Moeder<br>" in only_mother.text and "<td>Specialist<br>" not in only_mother.text
-    db.execute(text("UPDATE audit_entries SET detail = 'x' WHERE case_id = :c AND seq = 1"),
-               {"c": family.case.id})
+    db.execute(
+        text("UPDATE audit_entries SET detail = 'x' WHERE case_id = :c AND seq = 1"),
+        {"c": family.case.id},
+    )
     db.commit()
     broken = client.get(f"/cases/{family.case.id}/logboek")
     assert "Een regel in het logboek is veranderd." in broken.text
@@ -59,9 +61,17 @@ def _new_state_changes(family: Family) -> list[tuple[str, str, dict[str, object]
     case_id = family.case.id
     return [
         ("POST", f"/api/cases/{case_id}/consents", {"audience": "school", "decision": "given"}),
-        ("POST", f"/api/cases/{case_id}/shares",
-         {"audience": "school", "label": "X", "expires_in_days": 3, "ground": "noodsituatie",
-          "motivation": "Een motivatie die lang genoeg is om te delen."}),
+        (
+            "POST",
+            f"/api/cases/{case_id}/shares",
+            {
+                "audience": "school",
+                "label": "X",
+                "expires_in_days": 3,
+                "ground": "noodsituatie",
+                "motivation": "Een motivatie die lang genoeg is om te delen.",
+            },
+        ),
         ("DELETE", "/api/shares/onbekend", None),
         ("POST", f"/cases/{case_id}/toestemming", None),
         ("POST", f"/cases/{case_id}/toestemming/overslaan", None),

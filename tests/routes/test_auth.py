@@ -134,7 +134,9 @@ def test_an_attacker_elsewhere_does_not_lock_the_owner_out(
 ) -> None:
     email = family.user("vader").email
     with TestClient(
-        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        app,
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
         client=("203.0.113.66", 4444),
     ) as attacker:
         assert _wrong(attacker, email, 6)[-1] == 429
@@ -172,12 +174,12 @@ def test_the_delay_grows_with_every_further_miss(settings, family: Family) -> No
         assert int(second.headers["retry-after"]) >= 2
 
 
-def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
-    settings, family: Family
-) -> None:
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(settings, family: Family) -> None:
     app = create_app(settings.model_copy(update={"login_max_attempts_per_ip": 3}))
     with TestClient(
-        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        app,
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
         client=("127.0.0.1", 5555),
     ) as c:
         codes = [
@@ -191,16 +193,16 @@ def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
     assert codes == [400, 400, 400, 429]
 
 
-def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(
-    settings, family: Family
-) -> None:
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(settings, family: Family) -> None:
     app = create_app(
         settings.model_copy(
             update={"login_max_attempts_per_ip": 3, "trusted_proxies": "10.0.0.0/8"}
         )
     )
     with TestClient(
-        app, headers={"Origin": "http://testserver"}, follow_redirects=False,
+        app,
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
         client=("10.1.2.3", 5555),
     ) as c:
         codes = [

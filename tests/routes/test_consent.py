@@ -74,7 +74,9 @@ def test_state_and_full_history_are_readable_by_the_family(
     assert data["state"]["school"]["complete"] is False
     assert data["state"]["school"]["still_needed"] == ["Jongere"]
     assert [(h["granted_by"]["name"], h["status"]) for h in data["history"]] == [
-        ("Moeder", "given"), ("Jongere", "withdrawn"), ("Jongere", "given"),
+        ("Moeder", "given"),
+        ("Jongere", "withdrawn"),
+        ("Jongere", "given"),
     ]
 
 
@@ -84,7 +86,8 @@ def test_consent_changes_are_logged(client: TestClient, family: Family, db: Sess
     _decide(client, family, "withdrawn")
     entries = sorted(audit.entries(db, case_id=family.case.id), key=lambda e: e.seq)
     assert [(e.action, e.actor_name) for e in entries] == [
-        ("consent_given", "Jongere"), ("consent_withdrawn", "Jongere"),
+        ("consent_given", "Jongere"),
+        ("consent_withdrawn", "Jongere"),
     ]
     assert all(e.ground == "toestemming" for e in entries)
 
@@ -94,7 +97,8 @@ def test_netwerk_consent_opens_the_shared_documents_for_oma_and_withdrawal_close
 ) -> None:
     sign_in(client, family.user("oma"))
     assert client.get(f"/api/cases/{family.case.id}/documents").json() == [
-        d for d in client.get(f"/api/cases/{family.case.id}/documents").json()
+        d
+        for d in client.get(f"/api/cases/{family.case.id}/documents").json()
         if d["section"].startswith("verhaal/")
     ]
     for who in ("jongere", "moeder"):
@@ -121,8 +125,13 @@ def test_consent_page_explains_what_is_shared_and_lets_you_give_and_withdraw(
     sign_in(client, family.user("jongere"))
     page = client.get(f"/cases/{family.case.id}/toestemming")
     assert page.status_code == 200
-    for text in ("Delen met school", "Wat wordt gedeeld?", "Hoe lang?",
-                 "Wat gebeurt er als je intrekt?", "Ja, ik geef toestemming"):
+    for text in (
+        "Delen met school",
+        "Wat wordt gedeeld?",
+        "Hoe lang?",
+        "Wat gebeurt er als je intrekt?",
+        "Ja, ik geef toestemming",
+    ):
         assert text in page.text
     given = client.post(
         f"/cases/{family.case.id}/toestemming",
@@ -156,13 +165,16 @@ def test_pass_over_form_keeps_the_reason_typed_when_it_is_too_short(
 ) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     url = f"/cases/{family.case.id}/toestemming/overslaan"
-    short = client.post(url, data={"audience": "school", "parent": family.places["moeder"].id,
-                                   "reason": "geen tijd"})
+    short = client.post(
+        url,
+        data={"audience": "school", "parent": family.places["moeder"].id, "reason": "geen tijd"},
+    )
     assert short.status_code == 422
     assert "geen tijd" in short.text and "minstens 20 tekens" in short.text
     reason = "Moeder is opgenomen en kan nu niet beslissen."
-    ok = client.post(url, data={"audience": "school", "parent": family.places["moeder"].id,
-                                "reason": reason})
+    ok = client.post(
+        url, data={"audience": "school", "parent": family.places["moeder"].id, "reason": reason}
+    )
     assert ok.status_code == 303
     sign_in(client, family.user("jongere"))
     page = client.get(f"/cases/{family.case.id}/toestemming")

@@ -301,8 +301,9 @@ def make_hostile_case(
     )
     for audience in ("school", "netwerk"):
         for who in ("jongere", "moeder"):
-            consent.decide(db, user=family.user(who), case_id=case_id, audience=audience,
-                           decision="given")
+            consent.decide(
+                db, user=family.user(who), case_id=case_id, audience=audience, decision="given"
+            )
         consent.pass_over_parent(
             db,
             actor=wij,
@@ -312,16 +313,30 @@ def make_hostile_case(
             reason=f"Reden om over te slaan: {value}",
         )
     school = shares.create_share(
-        db, actor=wij, case_id=case_id, audience="school", label=f"Mentor {value}",
+        db,
+        actor=wij,
+        case_id=case_id,
+        audience="school",
+        label=f"Mentor {value}",
         expires_in_days=30,
     )
     netwerk = shares.create_share(
-        db, actor=wij, case_id=case_id, audience="netwerk", label=f"Oma {value}",
-        expires_in_days=30, scope=["plan", "perspectief", "analyse"],
+        db,
+        actor=wij,
+        case_id=case_id,
+        audience="netwerk",
+        label=f"Oma {value}",
+        expires_in_days=30,
+        scope=["plan", "perspectief", "analyse"],
     )
     shares.create_share(
-        db, actor=wij, case_id=case_id, audience="netwerk", label=f"Veilig Thuis {value}",
-        expires_in_days=30, ground=consent.Ground.meldrecht,
+        db,
+        actor=wij,
+        case_id=case_id,
+        audience="netwerk",
+        label=f"Veilig Thuis {value}",
+        expires_in_days=30,
+        ground=consent.Ground.meldrecht,
         motivation=f"Motivatie zonder toestemming: {value}",
     )
     sign_in(client, wij)
@@ -401,9 +416,27 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
     sign_in(client, family.user("aanspreekpunt"))
     printed = shown_and_safe(client.get(f"/cases/{case_id}/versies/1/print").text, "print")
     for prefix in (
-        "Gezin", "Jongere", "Moeder", "Accare", "Doel", "Actie", "Wanneer", "Mentor", "Krachten",
-        "Verschillen", "Zorg", "Bron", "Samenhang", "Toelichting", "huidige_situatie", "Veilig",
-        "hulpvraag", "bereiken", "Zorgoverleg", "Besluit", "Opmerking",
+        "Gezin",
+        "Jongere",
+        "Moeder",
+        "Accare",
+        "Doel",
+        "Actie",
+        "Wanneer",
+        "Mentor",
+        "Krachten",
+        "Verschillen",
+        "Zorg",
+        "Bron",
+        "Samenhang",
+        "Toelichting",
+        "huidige_situatie",
+        "Veilig",
+        "hulpvraag",
+        "bereiken",
+        "Zorgoverleg",
+        "Besluit",
+        "Opmerking",
     ):
         assert f"{prefix} {value}" in printed, prefix
 
@@ -411,8 +444,14 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
     sign_in(client, family.user("aanspreekpunt"))
     again = client.post(
         f"/cases/{case_id}/delen",
-        data={"audience": "netwerk", "label": f"Oom {value}", "expires_in_days": "0",
-              "ground": "meldrecht", "motivation": f"Uitleg {value}", "scope_form": "1"},
+        data={
+            "audience": "netwerk",
+            "label": f"Oom {value}",
+            "expires_in_days": "0",
+            "ground": "meldrecht",
+            "motivation": f"Uitleg {value}",
+            "scope_form": "1",
+        },
     )
     assert again.status_code == 422
     assert f"Uitleg {value}" in shown_and_safe(again.text, "shares form again")

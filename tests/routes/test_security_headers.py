@@ -29,11 +29,16 @@ def policy(response: object) -> dict[str, list[str]]:
 @pytest.fixture
 def share_url(db: Session, family: Family) -> str:
     for who in ("jongere", "moeder"):
-        consent.decide(db, user=family.user(who), case_id=family.case.id, audience="school",
-                       decision="given")
+        consent.decide(
+            db, user=family.user(who), case_id=family.case.id, audience="school", decision="given"
+        )
     created = shares.create_share(
-        db, actor=family.user("aanspreekpunt"), case_id=family.case.id, audience="school",
-        label="Mentor", expires_in_days=30,
+        db,
+        actor=family.user("aanspreekpunt"),
+        case_id=family.case.id,
+        audience="school",
+        label="Mentor",
+        expires_in_days=30,
     )
     return created.path
 

@@ -108,9 +108,7 @@ def test_a_school_link_without_a_scope_shows_all_school_parts_and_says_so(
     created = post_share(client, school_consent, audience="school")
     assert created.status_code == 201, created.text
     assert created.json()["audience"] == "school"
-    assert created.json()["scope"] == [
-        "school_doelen", "school_acties", "perspectief_school_werk"
-    ]
+    assert created.json()["scope"] == ["school_doelen", "school_acties", "perspectief_school_werk"]
     only_actions = post_share(client, school_consent, audience="school", scope=["school_acties"])
     text_ = shared_page(client, only_actions.json()["url"])
     assert MENTOR_ACTION in text_

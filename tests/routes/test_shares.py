@@ -68,10 +68,22 @@ def write_documents(db: Session, family: Family) -> None:
                 "status": "actief",
                 "acties": Array(
                     [
-                        Map({"id": "a2", "wat": Text(HOME_ACTION), "wie": "anders",
-                             "wie_naam": Text("Oom Kees")}),
-                        Map({"id": "a3", "wat": Text(MENTOR_ACTION), "wie": "anders",
-                             "wie_naam": Text("Mentor De Boer")}),
+                        Map(
+                            {
+                                "id": "a2",
+                                "wat": Text(HOME_ACTION),
+                                "wie": "anders",
+                                "wie_naam": Text("Oom Kees"),
+                            }
+                        ),
+                        Map(
+                            {
+                                "id": "a3",
+                                "wat": Text(MENTOR_ACTION),
+                                "wie": "anders",
+                                "wie_naam": Text("Mentor De Boer"),
+                            }
+                        ),
                     ]
                 ),
             }
@@ -285,9 +297,12 @@ def test_the_link_stops_on_the_12th_birthday_and_the_shares_page_says_whom_to_as
     participants.add_participant(db, case=case, user=jongere, role=Role.jongere)
     db.commit()
     sign_in(client, moeder)
-    assert client.post(
-        f"/api/cases/{case.id}/consents", json={"audience": "school", "decision": "given"}
-    ).status_code == 201
+    assert (
+        client.post(
+            f"/api/cases/{case.id}/consents", json={"audience": "school", "decision": "given"}
+        ).status_code
+        == 201
+    )
     sign_in(client, wij)
     created = client.post(
         f"/api/cases/{case.id}/shares",
@@ -312,7 +327,11 @@ def test_every_share_event_is_logged(client: TestClient, consented: Family, db: 
     logged = sorted(audit.entries(db, case_id=consented.case.id), key=lambda e: e.seq)
     actions = [e.action for e in logged]
     assert actions == [
-        "consent_given", "consent_given", "share_created", "share_viewed", "share_viewed",
+        "consent_given",
+        "consent_given",
+        "share_created",
+        "share_viewed",
+        "share_viewed",
         "share_revoked",
     ]
     viewed = db.exec(select(AuditEntry).where(AuditEntry.action == "share_viewed")).first()
@@ -326,8 +345,12 @@ def test_sharing_without_consent_needs_a_legal_ground_and_a_motivation_and_is_sh
 ) -> None:
     sign_in(client, family.user("aanspreekpunt"))
     url = f"/api/cases/{family.case.id}/shares"
-    body = {"audience": "school", "label": "Zorgcoördinator", "expires_in_days": 7,
-            "ground": "noodsituatie"}
+    body = {
+        "audience": "school",
+        "label": "Zorgcoördinator",
+        "expires_in_days": 7,
+        "ground": "noodsituatie",
+    }
     refused = client.post(url, json={**body, "motivation": "kort"})
     assert refused.status_code == 422
     assert "motivation" in refused.json()["fields"]
@@ -335,8 +358,9 @@ def test_sharing_without_consent_needs_a_legal_ground_and_a_motivation_and_is_sh
     created = client.post(url, json={**body, "motivation": motivation})
     assert created.status_code == 201, created.text
     assert client.get(created.json()["url"]).status_code == 200
-    logged = [e for e in audit.entries(db, case_id=family.case.id)
-              if e.action == "access_without_consent"]
+    logged = [
+        e for e in audit.entries(db, case_id=family.case.id) if e.action == "access_without_consent"
+    ]
     assert len(logged) == 1 and logged[0].ground == "noodsituatie"
     sign_in(client, family.user("jongere"))
     consent_page = client.get(f"/cases/{family.case.id}/toestemming")

@@ -114,7 +114,9 @@ def test_concurrent_writers_never_fork_the_chain(db: Session, family: Family, se
         with Session(engine, expire_on_commit=False) as session:
             for _ in range(10):
                 audit.record(
-                    session, case_id=family.case.id, user=family.user(who),
+                    session,
+                    case_id=family.case.id,
+                    user=family.user(who),
                     action=audit.Action.case_viewed,
                 )
 

@@ -104,13 +104,22 @@ def test_a_parent_can_be_passed_over_only_with_a_recorded_reason(
     assert vader is not None
     with pytest.raises(InvalidInput):
         consent.pass_over_parent(
-            db, actor=household.users["aanspreekpunt"], case_id=household.case_id,
-            audience="school", parent_participant_id=vader, reason="", on=AGE_14,
+            db,
+            actor=household.users["aanspreekpunt"],
+            case_id=household.case_id,
+            audience="school",
+            parent_participant_id=vader,
+            reason="",
+            on=AGE_14,
         )
     record = consent.pass_over_parent(
-        db, actor=household.users["aanspreekpunt"], case_id=household.case_id,
-        audience="school", parent_participant_id=vader,
-        reason="Vader is onbereikbaar, al een half jaar geen contact.", on=AGE_14,
+        db,
+        actor=household.users["aanspreekpunt"],
+        case_id=household.case_id,
+        audience="school",
+        parent_participant_id=vader,
+        reason="Vader is onbereikbaar, al een half jaar geen contact.",
+        on=AGE_14,
     )
     assert record.passed_over_participant_id == vader
     assert record.grantor_role == "aanspreekpunt"
@@ -122,18 +131,26 @@ def test_a_parent_can_be_passed_over_only_with_a_recorded_reason(
 def test_only_the_aanspreekpunt_can_pass_over_a_parent(db: Session, household: Household) -> None:
     with pytest.raises(Forbidden):
         consent.pass_over_parent(
-            db, actor=household.users["moeder"], case_id=household.case_id, audience="school",
+            db,
+            actor=household.users["moeder"],
+            case_id=household.case_id,
+            audience="school",
             parent_participant_id=household.places["vader"].id or 0,
-            reason="Ik wil niet dat hij meebeslist over school.", on=AGE_14,
+            reason="Ik wil niet dat hij meebeslist over school.",
+            on=AGE_14,
         )
 
 
 def test_passing_over_a_parent_is_not_possible_under_12(db: Session, household: Household) -> None:
     with pytest.raises(InvalidInput, match="12 tot en met 15"):
         consent.pass_over_parent(
-            db, actor=household.users["aanspreekpunt"], case_id=household.case_id,
-            audience="school", parent_participant_id=household.places["vader"].id or 0,
-            reason="Vader is onbereikbaar, al een half jaar geen contact.", on=AGE_11,
+            db,
+            actor=household.users["aanspreekpunt"],
+            case_id=household.case_id,
+            audience="school",
+            parent_participant_id=household.places["vader"].id or 0,
+            reason="Vader is onbereikbaar, al een half jaar geen contact.",
+            on=AGE_11,
         )
 
 
@@ -168,8 +185,12 @@ def test_a_change_is_a_new_version_and_old_versions_stay_unchanged(
     first = _give(db, household, "jongere", AGE_14)
     first_copy = first.model_dump()
     withdrawn = consent.decide(
-        db, user=household.users["jongere"], case_id=household.case_id, audience="school",
-        decision="withdrawn", on=AGE_14,
+        db,
+        user=household.users["jongere"],
+        case_id=household.case_id,
+        audience="school",
+        decision="withdrawn",
+        on=AGE_14,
     )
     again = _give(db, household, "jongere", AGE_14)
     rows = db.exec(
@@ -187,16 +208,25 @@ def test_a_change_is_a_new_version_and_old_versions_stay_unchanged(
 def test_withdrawing_without_consent_is_refused(db: Session, household: Household) -> None:
     with pytest.raises(Conflict):
         consent.decide(
-            db, user=household.users["jongere"], case_id=household.case_id, audience="school",
-            decision="withdrawn", on=AGE_14,
+            db,
+            user=household.users["jongere"],
+            case_id=household.case_id,
+            audience="school",
+            decision="withdrawn",
+            on=AGE_14,
         )
 
 
 def test_consent_expires_after_the_chosen_period(db: Session, household: Household) -> None:
     for who in ("jongere", "moeder", "vader"):
         consent.decide(
-            db, user=household.users[who], case_id=household.case_id, audience="school",
-            decision="given", months=3, on=AGE_14,
+            db,
+            user=household.users[who],
+            case_id=household.case_id,
+            audience="school",
+            decision="given",
+            months=3,
+            on=AGE_14,
         )
     assert consent.consent_state(db, household.case_id, "school", date(2024, 12, 1)).complete
     later = consent.consent_state(db, household.case_id, "school", date(2024, 12, 2))
@@ -209,9 +239,11 @@ def test_network_reads_shared_documents_only_while_netwerk_consent_is_complete(
 ) -> None:
     oma = household.places["oma"]
     plan = next(
-        d for d in documents.documents_for_user(
+        d
+        for d in documents.documents_for_user(
             db, user=household.users["aanspreekpunt"], case_id=household.case_id
-        ) if d.document.section == "plan"
+        )
+        if d.document.section == "plan"
     ).document
     assert documents.access_for(oma, plan) is None
     assert documents.access_for(oma, plan, consented={"netwerk"}) == "view"

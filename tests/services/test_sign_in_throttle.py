@@ -57,8 +57,9 @@ def test_thirty_parallel_wrong_passwords_check_the_password_at_most_five_times(
     email = family.user("moeder").email
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(
-            pool.map(lambda _: _attempt(settings, email, "fout-fout-fout", "198.51.100.7"),
-                     range(30))
+            pool.map(
+                lambda _: _attempt(settings, email, "fout-fout-fout", "198.51.100.7"), range(30)
+            )
         )
     assert len(counted_password_checks) <= settings.login_max_attempts
     assert results.count("wrong") <= settings.login_max_attempts
