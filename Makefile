@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint node-deps bundle system-deps pdf-deps bench clean
+.PHONY: install run test lint node-deps bundle system-deps pdf-deps bench bench-sustained clean
 
 install: $(STAMP)
 
@@ -64,6 +64,11 @@ bundle: node-deps
 bench: install node-deps
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.load_100k
+
+# Minutes of mixed load on SQLite and PostgreSQL (the CI test, longer): EENPLAN_LOAD_EDITS per editor.
+bench-sustained: install
+	EENPLAN_LOAD_EDITS=$${EENPLAN_LOAD_EDITS:-3000} EENPLAN_TEST_POSTGRES_URL=$${EENPLAN_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/python -m pytest -q -s tests/crdt/test_sustained_load.py
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -181,8 +181,10 @@ async def main_async(args: argparse.Namespace) -> int:
             try:
                 seed_ = Seed(database_url, editors=[editor])
                 await asyncio.to_thread(sign_in_all, seed_, server.port, parallel=1)
-                print("\nThrough the server (WebSocket open with cookie → SyncStep2 received, room"
-                      " unloaded before each run):\n")
+                print(
+                    "\nThrough the server (WebSocket open with cookie → SyncStep2 received, room"
+                    " unloaded before each run):\n"
+                )
                 print("| document | open → synced |")
                 print("|---|---|")
                 for name, doc_id in docs.items():

@@ -51,7 +51,7 @@ from bench.servers import (
     load_average,
     rss_bytes,
 )
-from bench.wire import HocuspocusWire, YWebsocketWire
+from bench.wire import HocuspocusWire, YWebsocketWire, awareness_payload
 
 MARK = re.compile(rb"E(\d{7});")
 TEXT_NAME = "krachten"  # the analyse document's first text; the server refuses unknown roots
@@ -67,13 +67,47 @@ class Load:
     title: str
     editors_per_doc: int
     rate: float  # edits per second per editor
+    docs: str = ""  # which seeded documents (default: the key)
+    flooder: bool = False  # one more connection sends presence as fast as it can
+    lock: bool = False  # another connection holds the SQLite write lock at intervals
+    servers: tuple[str, ...] = ("eenplan", "hocuspocus")
+    duration: float | None = None  # seconds of edits (default: --duration)
+
+    @property
+    def docs_key(self) -> str:
+        return self.docs or self.key
 
 
 LOADS = [
     Load("A", "1 doc × 50 editors × 2 edits/s", 50, 2.0),
     Load("B", "200 docs × 2 editors × 1 edit/s", 2, 1.0),
     Load("C", "1 doc × 2 editors × 10 edits/s", 2, 10.0),
+    Load(
+        "A+lock",
+        "load A while another connection holds the write lock 300 ms of every 800",
+        50,
+        2.0,
+        docs="A",
+        lock=True,
+        servers=("eenplan",),
+    ),
+    Load("D0", "1 doc × 10 editors × 2 edits/s", 10, 2.0, docs="D"),
+    Load("D", "the same 10 editors beside one connection flooding presence", 10, 2.0, flooder=True),
+    Load("E", "1 doc × 10 editors × 5 edits/s for 30 s: 1,500 edits", 10, 5.0, duration=30.0),
+    Load(
+        "E+lock",
+        "load E again, with the write lock held 300 ms of every 800",
+        10,
+        5.0,
+        docs="E",
+        lock=True,
+        servers=("eenplan",),
+        duration=30.0,
+    ),
 ]
+LOCK_EVERY = 0.5
+LOCK_HOLD = 0.3
+FLOOD_STATE_BYTES = 4096
 
 
 # -- bookkeeping of edits ---------------------------------------------------------------------
@@ -122,6 +156,7 @@ class Client:
         origin: str | None,
         log: EditLog,
         compression: str | None,
+        text_name: str = TEXT_NAME,
     ) -> None:
         self.idx = idx
         self.wire = wire
@@ -131,7 +166,8 @@ class Client:
         self.log = log
         self.compression = compression
         self.doc = Doc()
-        self.text = self.doc.get(TEXT_NAME, type=Text)
+        self.text_name = text_name
+        self.text = self.doc.get(text_name, type=Text)
         self.seen: set[int] = set()
         self.synced = asyncio.Event()
         self.ws: ClientConnection | None = None
@@ -249,6 +285,7 @@ def make_client(
     log: EditLog,
     compression: str | None,
 ) -> Client:
+    text_name = seed_.text_of.get(doc_id, TEXT_NAME)
     if isinstance(server, EenplanServer):
         return Client(
             idx,
@@ -258,6 +295,7 @@ def make_client(
             origin=server.origin,
             log=log,
             compression=compression,
+            text_name=text_name,
         )
     assert isinstance(server, HocuspocusServer)
     return Client(
@@ -268,24 +306,28 @@ def make_client(
         origin=None,
         log=log,
         compression=compression,
+        text_name=text_name,
     )
 
 
 # -- storage check after kill -9 --------------------------------------------------------------
 
 
-def marks_in_state(state: bytes | None) -> set[int]:
+def marks_in_state(state: bytes | None, text_name: str) -> set[int]:
     if not state:
         return set()
     doc = Doc()
     doc.apply_update(state)
-    text = str(doc.get(TEXT_NAME, type=Text))
+    text = str(doc.get(text_name, type=Text))
     return {int(m) for m in re.findall(r"E(\d{7});", text)}
 
 
-def stored_marks(server: ServerProcess, doc_ids: list[str]) -> dict[str, set[int]]:
+def stored_marks(server: ServerProcess, seed_: Seed, doc_ids: list[str]) -> dict[str, set[int]]:
     if isinstance(server, HocuspocusServer):
-        return {d: marks_in_state(server.stored_state(d)) for d in doc_ids}
+        return {
+            d: marks_in_state(server.stored_state(d), seed_.text_of.get(d, TEXT_NAME))
+            for d in doc_ids
+        }
     assert isinstance(server, EenplanServer)
     from app.crdt.store import SqlDocumentStore
     from app.db import make_engine
@@ -293,9 +335,78 @@ def stored_marks(server: ServerProcess, doc_ids: list[str]) -> dict[str, set[int
     engine = make_engine(server.database_url)
     store = SqlDocumentStore(engine)
     try:
-        return {d: marks_in_state(store._load_sync(d).state) for d in doc_ids}
+        return {
+            d: marks_in_state(store._load_sync(d).state, seed_.text_of.get(d, TEXT_NAME))
+            for d in doc_ids
+        }
     finally:
         engine.dispose()
+
+
+class LockHolder:
+    """Another SQLite connection that takes the write lock every LOCK_EVERY seconds and holds
+    it LOCK_HOLD seconds (a backup, a report), in a thread of its own."""
+
+    def __init__(self, database_url: str) -> None:
+        import threading
+
+        self.path = database_url.removeprefix("sqlite:///")
+        self.stop = threading.Event()
+        self.held = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import sqlite3
+
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        while not self.stop.wait(LOCK_EVERY):
+            conn.execute("BEGIN IMMEDIATE")
+            time.sleep(LOCK_HOLD)
+            conn.execute("COMMIT")
+            self.held += 1
+        conn.close()
+
+
+@dataclass
+class FloodStats:
+    sent: int = 0
+    closed: int = 0
+    close_codes: list[int] = field(default_factory=list)
+
+
+async def flood(
+    server: ServerProcess, seed_: Seed, editor: int, doc_id: str, until: float, stats: FloodStats
+) -> None:
+    """Send presence states of FLOOD_STATE_BYTES as fast as the socket takes them; when the
+    server closes the socket, connect again and go on (as an attacker would)."""
+    import random
+
+    client_id = random.randrange(1, 2**31)
+    state = json.dumps({"junk": "x" * FLOOD_STATE_BYTES})
+    clock = 0
+    while time.perf_counter() < until and stats.closed < 1000:
+        client = make_client(server, seed_, editor, doc_id, -1, EditLog(), None)
+        try:
+            await client.open()
+        except Exception:
+            await asyncio.sleep(0.05)
+            continue
+        assert client.ws is not None
+        try:
+            while time.perf_counter() < until:
+                clock += 1
+                await client.ws.send(
+                    client.wire.awareness(awareness_payload(client_id, clock, state))
+                )
+                stats.sent += 1
+                if stats.sent % 50 == 0:
+                    await asyncio.sleep(0)  # let the editors' tasks run in this process too
+        except Exception:
+            stats.closed += 1
+            if client.ws.close_code is not None:
+                stats.close_codes.append(client.ws.close_code)
+        finally:
+            await client.close()
 
 
 # -- one load against one server --------------------------------------------------------------
@@ -338,6 +449,10 @@ class RunResult:
     client_errors: int
     extensions: str
     load_average: tuple[float, float, float]
+    lock_holds: int = 0
+    flood_messages: int = 0
+    flood_closes: int = 0
+    flood_close_codes: str = ""
 
 
 async def run_load(
@@ -349,7 +464,8 @@ async def run_load(
     warmup: float,
     compression: str | None,
 ) -> RunResult:
-    docs = seed_.docs[load.key]
+    docs = seed_.docs[load.docs_key]
+    duration = load.duration or duration
     log = EditLog()
     clients: list[Client] = []
     by_doc: dict[str, list[Client]] = {}
@@ -398,6 +514,16 @@ async def run_load(
                 await asyncio.sleep(0.5)
 
         # Spread editors evenly over one period so they do not all send at the same instant.
+        holder = LockHolder(seed_.database_url) if load.lock else None
+        if holder is not None:
+            holder.thread.start()
+        flood_stats = FloodStats()
+        flood_task = None
+        if load.flooder:
+            flood_doc, flood_editors = docs[0]
+            flood_task = asyncio.create_task(
+                flood(server, seed_, max(flood_editors) + 1, flood_doc, t_end, flood_stats)
+            )
         tasks = [
             asyncio.create_task(
                 editor_loop(c, len(by_doc[c.wire.doc_name]) - 1, (i / n_editors) / load.rate)
@@ -420,6 +546,11 @@ async def run_load(
         )
         measured_s = time.perf_counter() - client_cpu_t0
         await sampler
+        if flood_task is not None:
+            await flood_task
+        if holder is not None:
+            holder.stop.set()
+            await asyncio.to_thread(holder.thread.join, 30)
         rss_end = rss_bytes(server.pid)
         # Drain: until every peer has every edit, at most DRAIN_TIMEOUT.
         deadline = loop.time() + DRAIN_TIMEOUT
@@ -428,7 +559,7 @@ async def run_load(
         errors = sum(1 for c in clients if c.error)
         # Crash the server right away and look at what it stored.
         server.kill()
-        stored = stored_marks(server, list(by_doc))
+        stored = stored_marks(server, seed_, list(by_doc))
     finally:
         server.kill()
         await close_all(clients)
@@ -466,6 +597,10 @@ async def run_load(
         client_errors=errors,
         extensions=clients[0].extensions if clients else "",
         load_average=load_average(),
+        lock_holds=holder.held if holder is not None else 0,
+        flood_messages=flood_stats.sent,
+        flood_closes=flood_stats.closed,
+        flood_close_codes=",".join(sorted({str(c) for c in flood_stats.close_codes})),
     )
 
 
@@ -602,7 +737,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"work dir {workdir}; load average {load_average()}", flush=True)
     try:
         t0 = time.perf_counter()
-        seed_ = seed(workdir, big_editors=50, pair_cases=100)
+        seed_ = seed(workdir, big_editors=50, pair_cases=200)
         print(f"seeded in {time.perf_counter() - t0:.1f} s", flush=True)
         signer = EenplanServer(workdir, seed_.database_url)
         signer.start()
@@ -620,10 +755,11 @@ async def main_async(args: argparse.Namespace) -> int:
             return [EenplanServer(workdir, seed_.database_url), HocuspocusServer(workdir, hp_store)]
 
         runs: list[RunResult] = []
-        selected = [load for load in LOADS if load.key in args.loads]
+        wanted = args.loads.split(",")
+        selected = [load for load in LOADS if load.key in wanted]
         for n, load in enumerate(selected):
             order = servers() if n % 2 == 0 else servers()[::-1]
-            for server in order:
+            for server in [s for s in order if s.kind in load.servers]:
                 print(f"load {load.key} on {server.kind} ({load.title}) …", flush=True)
                 result = await run_load(
                     server, seed_, load, duration=duration, warmup=warmup, compression=compression
@@ -634,7 +770,14 @@ async def main_async(args: argparse.Namespace) -> int:
                     f"missing {result.deliveries_missing}, stored {result.stored_after_kill}"
                     f"/{result.edits_sent}, cpu {result.server_cpu_pct:.0f} %, "
                     f"rss {result.server_rss_end_mb:.0f} MB, errors {result.client_errors}, "
-                    f"ext '{result.extensions}', load avg {result.load_average[0]:.2f}",
+                    f"ext '{result.extensions}', load avg {result.load_average[0]:.2f}"
+                    + (f", lock held {result.lock_holds}×" if load.lock else "")
+                    + (
+                        f", flooder sent {result.flood_messages}, closed "
+                        f"{result.flood_closes}× ({result.flood_close_codes})"
+                        if load.flooder
+                        else ""
+                    ),
                     flush=True,
                 )
         memory: list[MemoryResult] = []
@@ -664,7 +807,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         "memory": [asdict(m) for m in memory],
                     },
                     indent=2,
-                )
+                ),
             )
     finally:
         if args.keep:
@@ -678,7 +821,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="~6 s per load instead of 25 s")
     parser.add_argument("--duration", type=float, default=25.0, help="seconds of edits per load")
-    parser.add_argument("--loads", default="ABC", help="which loads to run (default ABC)")
+    parser.add_argument(
+        "--loads",
+        default="A,B,C,A+lock,D0,D,E,E+lock",
+        help="which loads to run, comma-separated (default: all)",
+    )
     parser.add_argument(
         "--compression",
         choices=("deflate", "none"),

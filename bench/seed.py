@@ -39,6 +39,8 @@ class Seed:
     # load name -> list of (doc_id, [editor index, ...])
     docs: dict[str, list[tuple[str, list[int]]]] = field(default_factory=dict)
     editors: list[Editor] = field(default_factory=list)
+    # doc_id -> the root text editors type in (the analyse's first field when not listed)
+    text_of: dict[str, str] = field(default_factory=dict)
     sign_in_ms: list[float] = field(default_factory=list)
 
 
@@ -53,9 +55,9 @@ def migrate(database_url: str) -> None:
 
 
 def seed(workdir: Path, *, big_editors: int, pair_cases: int) -> Seed:
-    """One case whose analyse and plan get ``big_editors`` editors (load A uses the analyse,
-    load C the plan with two of them), and ``pair_cases`` cases with two editors each whose
-    analyse and plan documents make load B (2 × pair_cases documents)."""
+    """One case whose analyse gets ``big_editors`` editors (load A) and whose perspectief and
+    veiligheid ten of them (loads D and E), and ``pair_cases`` cases with two editors each whose
+    analyse documents make load B; load C uses the first of those."""
     from app.db import make_engine
     from app.models import Role
     from app.security import hash_password
@@ -76,7 +78,9 @@ def seed(workdir: Path, *, big_editors: int, pair_cases: int) -> Seed:
         def new_user(n: int):  # type: ignore[no-untyped-def]
             email = f"bench{n}@voorbeeld.nl"
             result.editors.append(Editor(email))
-            return accounts.create_user(session, email=email, name=f"Bench {n}", password=PASSWORD)
+            return accounts.create_user(
+                session, email=email, name=f"Bench {n}", password=PASSWORD, is_professional=True
+            )
 
         def shared_docs(user, case_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
             found = documents.documents_for_user(session, user=user, case_id=case_id)
@@ -91,9 +95,13 @@ def seed(workdir: Path, *, big_editors: int, pair_cases: int) -> Seed:
             session.commit()
         docs = shared_docs(owner, case.id)
         result.docs["A"] = [(docs["analyse"], list(range(big_editors)))]
-        result.docs["C"] = [(docs["plan"], [0, 1])]
+        # D: 10 editors of the perspectief (a flooder joins them); E: 10 editors of the analyse.
+        result.docs["D"] = [(docs["perspectief"], list(range(10)))]
+        result.text_of[docs["perspectief"]] = "domein.steun.huidige_situatie"
+        result.docs["E"] = [(docs["analyse"], list(range(10)))]
 
-        # Load B: many small cases, two editors each, two documents each.
+        # Load B: many small cases, two editors each, the analyse document of each (the text
+        # every editor writes in is the analyse's first field).
         result.docs["B"] = []
         for c in range(pair_cases):
             first = len(result.editors)
@@ -104,7 +112,8 @@ def seed(workdir: Path, *, big_editors: int, pair_cases: int) -> Seed:
             session.commit()
             docs = shared_docs(a, case.id)
             result.docs["B"].append((docs["analyse"], [first, first + 1]))
-            result.docs["B"].append((docs["plan"], [first, first + 1]))
+            if c == 0:
+                result.docs["C"] = [(docs["analyse"], [first, first + 1])]
     engine.dispose()
     return result
 

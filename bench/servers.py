@@ -176,6 +176,9 @@ class EenplanServer(ServerProcess):
             EENPLAN_PUBLIC_URL=self.origin,
             EENPLAN_SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnop",
             EENPLAN_REDIS_URL="",
+            # Hundreds of bench accounts sign in from one address, with a password only.
+            EENPLAN_REQUIRE_2FA_FOR="",
+            EENPLAN_LOGIN_MAX_ATTEMPTS_PER_IP="100000",
         )
         env.pop("EENPLAN_REDIS_URL")
         return env

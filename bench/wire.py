@@ -86,6 +86,9 @@ class YWebsocketWire:
     def update(self, update: bytes) -> bytes:
         return bytes((MSG_SYNC, SYNC_UPDATE)) + var_bytes(update)
 
+    def awareness(self, payload: bytes) -> bytes:
+        return bytes((MSG_AWARENESS,)) + var_bytes(payload)
+
     def parse(self, data: bytes) -> Incoming:
         return _parse_body(data, 0)
 
@@ -112,6 +115,9 @@ class HocuspocusWire:
     def update(self, update: bytes) -> bytes:
         return self.prefix + bytes((MSG_SYNC, SYNC_UPDATE)) + var_bytes(update)
 
+    def awareness(self, payload: bytes) -> bytes:
+        return self.prefix + bytes((MSG_AWARENESS,)) + var_bytes(payload)
+
     def parse(self, data: bytes) -> Incoming:
         _name, pos = read_var_bytes(data, 0)
         return _parse_body(data, pos)
@@ -133,3 +139,8 @@ def _parse_body(data: bytes, pos: int) -> Incoming:
     if kind == MSG_SYNC_STATUS:
         return Incoming("status")
     return Incoming("other")
+
+
+def awareness_payload(client_id: int, clock: int, state_json: str) -> bytes:
+    """An awareness update with one client's state (y-protocols ``encodeAwarenessUpdate``)."""
+    return var_uint(1) + var_uint(client_id) + var_uint(clock) + var_string(state_json)

@@ -145,6 +145,7 @@ class LiveYClient:
         self.awareness: dict[int, dict[str, Any] | None] = {}
         self.closed = False
         self.close_code: int | None = None
+        self.closed_at: float | None = None  # time.perf_counter() when the socket closed
         self.ws: ClientConnection = connect(
             server.ws_url(doc_id),
             additional_headers={
@@ -182,6 +183,7 @@ class LiveYClient:
         except Exception as exc:
             self.error = exc
         finally:
+            self.closed_at = time.perf_counter()
             with self.changed:
                 self.closed = True
                 self.changed.notify_all()
