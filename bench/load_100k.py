@@ -84,7 +84,11 @@ def build(workdir: Path, n: int) -> tuple[str, dict[str, str], Editor, int]:
     editor = Editor("load100k@voorbeeld.nl")
     with Session(engine, expire_on_commit=False) as session:
         user = accounts.create_user(
-            session, email=editor.email, name="Load Test", password=PASSWORD
+            session,
+            email=editor.email,
+            name="Load Test",
+            password=PASSWORD,
+            is_professional=True,
         )
         birth = date(date.today().year - 14, 1, 1).isoformat()
         case = cases.create_case(session, actor=user, label="Load 100k", youth_birth_date=birth)

@@ -191,7 +191,7 @@ class Room:
         try:
             changes = self.shadow.take(update, outline, conn.identity)
         except ShadowFailed as exc:
-            self._rebuild_shadow()
+            self._rebuild_shadow(reindex=False)
             raise UpdateRefused(f"the update does not apply: {exc.cause!r}") from exc
         if not changes:
             return
@@ -249,7 +249,7 @@ class Room:
         try:
             committed = self.shadow.take_trusted(update)
         except ShadowFailed as exc:
-            self._rebuild_shadow()
+            self._rebuild_shadow(reindex=False)
             raise ValueError(f"a change by the server does not apply: {exc.cause!r}") from exc
         futures = []
         for part in committed:
@@ -270,7 +270,7 @@ class Room:
         try:
             committed = self.shadow.take_trusted(update)
         except ShadowFailed as exc:
-            self._rebuild_shadow()
+            self._rebuild_shadow(reindex=False)
             log.error("an update from another node did not apply to %s: %r", self.doc_id, exc)
             return
         try:
@@ -355,11 +355,14 @@ class Room:
             pending.origin.close(CLOSE_TRY_AGAIN, "not stored, try again")
         if not self._in_flight:
             self._poisoned = False
-            self._rebuild_shadow()
+            # The dropped changes are in the index: read the document again.
+            self._rebuild_shadow(reindex=True)
 
-    def _rebuild_shadow(self) -> None:
+    def _rebuild_shadow(self, *, reindex: bool) -> None:
         self.shadow.rebuild(
-            self.doc.get_update(), (pending.change.update for pending in self._in_flight)
+            self.doc.get_update(),
+            (pending.change.update for pending in self._in_flight),
+            reindex=reindex,
         )
 
     # -- fan-out ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import anyio
@@ -311,13 +312,18 @@ class RoomServer:
                     buffered = self._loading.pop(doc_id)
                 if section is None:
                     raise LookupError(f"document {doc_id} does not exist")
-                room = Room(
-                    doc_id,
-                    loaded,
-                    store=self.store,
-                    publish=self._publish,
-                    section=section,
-                    limits=RoomLimits(max_document_bytes=self.limits.max_document_bytes),
+                # Built in a worker thread: indexing a large document's content takes a while
+                # and must not hold up the other rooms.
+                room = await anyio.to_thread.run_sync(
+                    partial(
+                        Room,
+                        doc_id,
+                        loaded,
+                        store=self.store,
+                        publish=self._publish,
+                        section=section,
+                        limits=RoomLimits(max_document_bytes=self.limits.max_document_bytes),
+                    )
                 )
                 for update in buffered:
                     room.apply_remote(update)

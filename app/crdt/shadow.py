@@ -77,16 +77,18 @@ class Shadow:
 
     def take(self, update: bytes, outline: UpdateOutline, identity: Identity) -> list[Change]:
         """Apply a checked client update; return what to store (the update as committed, then
-        a repair if a field rule was broken). Raises ``ShadowFailed``."""
+        a repair if a field rule was broken). Raises ``ShadowFailed``; the index of known
+        content takes the change in only when all of it applied."""
         committed = self._apply(update)
+        repairs = self._repair(identity) if committed and self.rules is not None else []
         try:
             self.known.add(outline)
         except ValueError:
             log.error("the index of known content lost track; reading the shadow again")
             self.known = KnownContent.of_state(self.doc.get_update())
+        self._index(repairs)
         changes = [Change(u, identity.user_id, True) for u in committed]
-        if committed and self.rules is not None:
-            changes += [Change(u, None, False) for u in self._repair(identity)]
+        changes += [Change(u, None, False) for u in repairs]
         self.size_estimate += sum(len(change.update) for change in changes)
         return changes
 
@@ -100,10 +102,16 @@ class Shadow:
         self.size_estimate += sum(len(u) for u in committed)
         return committed
 
-    def rebuild(self, state: bytes, pending: Iterable[bytes]) -> None:
-        """Start again from the room's Doc (``state``) plus the changes still being stored."""
+    def rebuild(self, state: bytes, pending: Iterable[bytes], *, reindex: bool) -> None:
+        """Start again from the room's Doc (``state``) plus the changes still being stored.
+        ``reindex`` False keeps the index of known content: after a change that failed to apply
+        it still describes exactly that (a change is indexed only once it applied), and
+        indexing a large document again costs far more than rebuilding the Doc."""
         log.info("rebuilding a shadow document")
-        self._build(state, tuple(pending))
+        known = self.known
+        self._build(state, tuple(pending), index=reindex)
+        if not reindex:
+            self.known = known
 
     def exact_size(self) -> int:
         """The size of the whole document as one update (costly: call rarely)."""
@@ -113,14 +121,15 @@ class Shadow:
 
     # -- inside -----------------------------------------------------------------------------
 
-    def _build(self, state: bytes, pending: tuple[bytes, ...]) -> None:
+    def _build(self, state: bytes, pending: tuple[bytes, ...], *, index: bool = True) -> None:
         doc: Doc[Any] = Doc(skip_gc=True)
         for update in (state, *pending):
             if update and update != EMPTY_UPDATE:
                 doc.apply_update(update)
         self.doc = doc
         self.doc.observe(self._on_transaction)
-        self.known = KnownContent.of_state(doc.get_update())
+        if index:
+            self.known = KnownContent.of_state(doc.get_update())
         self.size_estimate = len(state) + sum(len(u) for u in pending)
         if self.rules is not None:
             self.rules.watch(doc)
@@ -150,7 +159,6 @@ class Shadow:
             self._recover()
             raise ShadowFailed(exc) from exc
         repairs, self._captured = self._captured, []
-        self._index(repairs)
         return repairs
 
     def _index(self, committed: list[bytes]) -> None:
