@@ -30,9 +30,6 @@ class Role(enum.StrEnum):
     netwerk = "netwerk"
 
 
-PROFESSIONAL_ROLES = frozenset({Role.aanspreekpunt, Role.specialist})
-
-
 class Section(enum.StrEnum):
     analyse = "analyse"
     veiligheid = "veiligheid"

@@ -14,7 +14,7 @@ from app.crdt.schema import options
 from app.dutch import dutch_date, dutch_time
 from app.models import Role
 from app.services.display import display_value, item_title
-from app.services.participants import ROLE_LABELS
+from app.services.membership import ROLE_LABELS
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

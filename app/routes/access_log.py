@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.deps import CurrentUser, SessionDep
 from app.dutch import local_time
 from app.models import Document, Participant, Role, Section
-from app.services import audit, cases, consent, documents
+from app.services import audit, cases, consent, documents, membership
 from app.services.errors import Forbidden
 from app.templating import render
 
@@ -71,7 +71,7 @@ def log_page(
         {
             "entry": r,
             "who": r.actor_name,
-            "role": audit.role_label(r.actor_role),
+            "role": membership.role_label(r.actor_role),
             "sentence": audit.ACTION_SENTENCES.get(r.action, r.action),
             "label": audit.ACTION_LABELS.get(r.action, r.action),
             "detail": (

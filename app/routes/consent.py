@@ -18,7 +18,7 @@ from app.dutch import dutch_date
 from app.models import Consent, Participant, Role, User
 from app.services import cases, consent
 from app.services.errors import Conflict, Forbidden, InvalidInput
-from app.services.participants import active_members
+from app.services.membership import active_members, participant_names
 from app.templating import render
 
 router = APIRouter()
@@ -93,7 +93,7 @@ def _state_json(state: consent.ConsentState) -> dict[str, Any]:
 def list_consents(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
     """Current state per audience and the full version history of the case's consent records."""
     mine = cases.case_for(session, user=user, case_id=case_id)
-    names = consent.participant_names(session, case_id=case_id)
+    names = participant_names(session, case_id=case_id)
     with_motivation = consent.may_read_motivations(mine.participant)
     states = {a: consent.consent_state(session, case_id, a) for a in consent.AUDIENCES}
     any_state = next(iter(states.values()))
@@ -123,7 +123,7 @@ def decide_consent(
         months=body.months,
         bus=bus,
     )
-    names = consent.participant_names(session, case_id=case_id)
+    names = participant_names(session, case_id=case_id)
     payload = _consent_json(record, names, with_motivation=True)
     payload["state"] = _state_json(consent.consent_state(session, case_id, body.audience))
     return JSONResponse(payload, status_code=201)
@@ -133,7 +133,7 @@ def decide_consent(
 
 
 def _history_lines(session: Session, *, case_id: str, viewer: Participant) -> list[dict[str, Any]]:
-    names = consent.participant_names(session, case_id=case_id)
+    names = participant_names(session, case_id=case_id)
     with_motivation = consent.may_read_motivations(viewer)
     lines = []
     for record in consent.history(session, case_id=case_id):

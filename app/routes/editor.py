@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.crdt.schema import load_schema, section_schema, section_title
 from app.deps import CurrentUser, SessionDep
 from app.models import Case, Section, User
-from app.services import audit, documents, participants
+from app.services import audit, documents, membership
 from app.services.errors import NotFound
 from app.templating import render
 
@@ -31,7 +31,7 @@ def document_page(
     case = session.get(Case, case_id)
     if case is None or access.document.case_id != case_id:
         raise NotFound()
-    members = participants.active_members(session, case_id=case_id)
+    members = membership.active_members(session, case_id=case_id)
     section = access.section_name
     owner = next(
         (m for m in members if m.participant.id == access.document.owner_participant_id), None
@@ -75,7 +75,7 @@ def editor_config(
     *,
     user: User,
     access: documents.DocumentAccess,
-    members: list[participants.Member],
+    members: list[membership.Member],
 ) -> dict[str, Any]:
     """Everything the browser editor needs besides the document itself."""
     schema = load_schema()
@@ -95,7 +95,7 @@ def editor_config(
             }
             for m in members
         ],
-        "role_labels": {str(role): label for role, label in participants.ROLE_LABELS.items()},
+        "role_labels": {str(role): label for role, label in membership.ROLE_LABELS.items()},
         "me": {"participant_id": access.participant.id, "role": str(access.participant.role)},
         "linked": {},
     }

@@ -23,7 +23,16 @@ from app.deps import (
 )
 from app.models import AuthLevel, Case, Invitation, Role, User
 from app.security import SESSION_COOKIE
-from app.services import accounts, audit, cases, documents, participants, two_factor, versions
+from app.services import (
+    accounts,
+    audit,
+    cases,
+    documents,
+    membership,
+    participants,
+    two_factor,
+    versions,
+)
 from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
 from app.settings import Settings
 from app.templating import render
@@ -204,7 +213,7 @@ def case_overview(
 ) -> Response:
     mine = cases.case_for(session, user=user, case_id=case_id)
     audit.record(session, case_id=case_id, user=user, action=audit.Action.case_viewed)
-    members = participants.active_members(session, case_id=case_id)
+    members = membership.active_members(session, case_id=case_id)
     docs = documents.documents_for_user(session, user=user, case_id=case_id)
     names = {m.participant.id: m.user.name for m in members}
     shared = [d for d in docs if d.document.section != "verhaal"]
@@ -238,13 +247,13 @@ def case_overview(
 def _participants_context(
     session: SessionDep, user: CurrentUser, case_id: str
 ) -> dict[str, object]:
-    participants.require_aanspreekpunt(session, user=user, case_id=case_id)
+    membership.require_aanspreekpunt(session, user=user, case_id=case_id)
     mine = cases.case_for(session, user=user, case_id=case_id)
     return {
         "user": user,
         "case": mine.case,
         "me": mine.participant,
-        "members": participants.active_members(session, case_id=case_id),
+        "members": membership.active_members(session, case_id=case_id),
         "invitations": participants.pending_invitations(session, case_id=case_id),
         "roles": list(Role),
         "form": {},

@@ -14,7 +14,7 @@ from app.deps import AccessBusDep, CurrentUser, SessionDep
 from app.models import User
 from app.services import cases, consent, shares
 from app.services.errors import Conflict, InvalidInput, ServiceError
-from app.services.participants import require_aanspreekpunt
+from app.services.membership import require_aanspreekpunt
 from app.templating import render
 
 router = APIRouter()

@@ -19,7 +19,7 @@ from app.deps import CurrentUser, SessionDep
 from app.headers import content_disposition
 from app.models import Role, Section, Version, today
 from app.pdf import html_to_pdf
-from app.services import audit, cases, documents, participants, printing, versions
+from app.services import audit, cases, documents, membership, printing, versions
 from app.services.compare import SectionChanges, diff_section
 from app.services.errors import InvalidInput, NotFound
 from app.templating import render
@@ -42,7 +42,7 @@ def _frozen_states(session: SessionDep, version: Version) -> dict[str, bytes]:
 async def _adopt(
     request: Request, session: SessionDep, user: CurrentUser, case_id: str, form: dict[str, str]
 ) -> Version:
-    await run_in_threadpool(participants.require_aanspreekpunt, session, user=user, case_id=case_id)
+    await run_in_threadpool(membership.require_aanspreekpunt, session, user=user, case_id=case_id)
     docs = await run_in_threadpool(versions.case_documents, session, case_id=case_id)
     states = await _live_states(request, [d.id for d in docs])
     return await run_in_threadpool(
@@ -93,7 +93,7 @@ async def api_adopt(
 
 @router.get("/api/cases/{case_id}/versions")
 def api_versions(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
-    participants.active_participant(session, user=user, case_id=case_id)
+    membership.active_participant(session, user=user, case_id=case_id)
     chain = versions.verify_chain(session, case_id=case_id)
     return {
         "chain_ok": chain.ok,
@@ -220,7 +220,7 @@ def _compare_base(
             session, case_id=case_id, number=int(naar) if naar.isdigit() else -1
         )
     )
-    members = participants.active_members(session, case_id=case_id)
+    members = membership.active_members(session, case_id=case_id)
     return {
         "user": user,
         "case": mine.case,
@@ -302,7 +302,7 @@ async def restore_version(
     request: Request, session: SessionDep, user: CurrentUser, case_id: str, number: int
 ) -> Response:
     """Write the content of an earlier version as a new change; live editors see it arrive."""
-    await run_in_threadpool(participants.require_aanspreekpunt, session, user=user, case_id=case_id)
+    await run_in_threadpool(membership.require_aanspreekpunt, session, user=user, case_id=case_id)
     version = await run_in_threadpool(versions.get_version, session, case_id=case_id, number=number)
     frozen = await run_in_threadpool(versions.version_documents, session, version=version)
     docs = await run_in_threadpool(versions.case_documents, session, case_id=case_id)

@@ -26,8 +26,9 @@ from app.models import (
     VersionDocument,
     utcnow,
 )
-from app.services import audit, participants
+from app.services import audit
 from app.services.errors import InvalidInput, NotFound
+from app.services.membership import active_members, active_participant, require_aanspreekpunt
 
 GENESIS_HASH = "0" * 64
 
@@ -113,7 +114,7 @@ def adopt(
 
     ``states`` maps each document id to its whole state as one CRDT update.
     """
-    participants.require_aanspreekpunt(session, user=actor, case_id=case_id)
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
     title = title.strip()
     if not title:
@@ -159,7 +160,7 @@ def adopt(
     session.add(version)
     audit.add_for_participant(
         session,
-        participant=participants.active_participant(session, user=actor, case_id=case_id),
+        participant=active_participant(session, user=actor, case_id=case_id),
         user=actor,
         action=audit.Action.version_created,
         subject=f"versie {version.number}",
@@ -234,7 +235,7 @@ def record_approval(
     session: Session, *, actor: User, case_id: str, number: int, decision: str, remark: str
 ) -> Approval:
     """A participant's own answer on a version; a new answer replaces the old one in view."""
-    participant = participants.active_participant(session, user=actor, case_id=case_id)
+    participant = active_participant(session, user=actor, case_id=case_id)
     version = get_version(session, case_id=case_id, number=number)
     try:
         parsed = Decision(decision)
@@ -289,7 +290,7 @@ def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
     for row in rows:
         newest[row.participant_id] = row
     lines = []
-    for member in participants.active_members(session, case_id=version.case_id):
+    for member in active_members(session, case_id=version.case_id):
         pid = member.participant.id
         lines.append(ApprovalLine(member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
     for pid, approval in newest.items():

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from app.models import today
 from app.services import consent, participants, shares, versions
+from app.services.access_bus import AccessBus
 from app.settings import Settings
 from tests.conftest import Family, sign_in
 from tests.docs_helpers import document_id, edit
@@ -302,7 +303,12 @@ def make_hostile_case(
     for audience in ("school", "netwerk"):
         for who in ("jongere", "moeder"):
             consent.decide(
-                db, user=family.user(who), case_id=case_id, audience=audience, decision="given"
+                db,
+                user=family.user(who),
+                case_id=case_id,
+                audience=audience,
+                decision="given",
+                bus=AccessBus(),
             )
         consent.pass_over_parent(
             db,
@@ -311,6 +317,7 @@ def make_hostile_case(
             audience=audience,
             parent_participant_id=family.places["vader"].id or 0,
             reason=f"Reden om over te slaan: {value}",
+            bus=AccessBus(),
         )
     school = shares.create_share(
         db,
@@ -319,6 +326,7 @@ def make_hostile_case(
         audience="school",
         label=f"Mentor {value}",
         expires_in_days=30,
+        bus=AccessBus(),
     )
     netwerk = shares.create_share(
         db,
@@ -328,6 +336,7 @@ def make_hostile_case(
         label=f"Oma {value}",
         expires_in_days=30,
         scope=["plan", "perspectief", "analyse"],
+        bus=AccessBus(),
     )
     shares.create_share(
         db,
@@ -338,6 +347,7 @@ def make_hostile_case(
         expires_in_days=30,
         ground=consent.Ground.meldrecht,
         motivation=f"Motivatie zonder toestemming: {value}",
+        bus=AccessBus(),
     )
     sign_in(client, wij)
     adopted = client.post(

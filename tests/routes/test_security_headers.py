@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.main import create_app
 from app.services import consent, shares
+from app.services.access_bus import AccessBus
 from app.settings import Settings
 from tests.conftest import ORIGIN, Family, sign_in
 
@@ -30,7 +31,12 @@ def policy(response: object) -> dict[str, list[str]]:
 def share_url(db: Session, family: Family) -> str:
     for who in ("jongere", "moeder"):
         consent.decide(
-            db, user=family.user(who), case_id=family.case.id, audience="school", decision="given"
+            db,
+            user=family.user(who),
+            case_id=family.case.id,
+            audience="school",
+            decision="given",
+            bus=AccessBus(),
         )
     created = shares.create_share(
         db,
@@ -39,6 +45,7 @@ def share_url(db: Session, family: Family) -> str:
         audience="school",
         label="Mentor",
         expires_in_days=30,
+        bus=AccessBus(),
     )
     return created.path
 

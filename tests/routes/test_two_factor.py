@@ -174,7 +174,7 @@ def test_becoming_a_specialist_asks_for_two_factor_set_up_at_the_next_page(
     client: TestClient, family: Family, db: Session
 ) -> None:
     from app.models import Role
-    from app.services import participants
+    from app.services import membership
 
     oma = family.user("oma")
     sign_in(client, oma)
@@ -186,7 +186,7 @@ def test_becoming_a_specialist_asks_for_two_factor_set_up_at_the_next_page(
     response = client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == "/account/tweestapsverificatie"
-    assert participants.find_active_participant(db, user_id=oma.id, case_id=family.case.id)  # type: ignore[arg-type]
+    assert membership.find_active_participant(db, user_id=oma.id, case_id=family.case.id)  # type: ignore[arg-type]
 
 
 def test_a_family_member_may_turn_it_on_and_then_needs_the_code(
