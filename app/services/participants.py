@@ -72,6 +72,7 @@ def _parse_role(value: str) -> Role | None:
 class NewInvitation:
     invitation: Invitation
     link: str
+    valid_days: int  # the link works this many days, once
 
 
 def invite(
@@ -146,7 +147,7 @@ def invite(
     )
     session.commit()
     session.refresh(invitation)
-    return NewInvitation(invitation, link)
+    return NewInvitation(invitation, link, settings.invitation_days)
 
 
 def _has_active_role(session: Session, case_id: str, role: Role) -> bool:

@@ -85,11 +85,19 @@ def content_hash(version: Version, documents: list[VersionDocument]) -> str:
 
 
 def case_documents(session: Session, *, case_id: str) -> list[Document]:
+    """Every document of the case, oldest first."""
     return list(
         session.exec(
             select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
         ).all()
     )
+
+
+def documents_to_freeze(session: Session, *, actor: User, case_id: str) -> list[str]:
+    """The ids of the documents a new version freezes: all of the case's (only the
+    aanspreekpunt adopts, so anyone else gets Forbidden before any state is read)."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    return [document.id for document in case_documents(session, case_id=case_id)]
 
 
 def _newest_update_id(session: Session, document_id: str) -> int:
@@ -195,10 +203,16 @@ def get_version(session: Session, *, case_id: str, number: int) -> Version:
 
 
 def version_documents(session: Session, *, version: Version) -> dict[str, VersionDocument]:
+    """Document id → what the version froze of it."""
     rows = session.exec(
         select(VersionDocument).where(VersionDocument.version_id == version.id)
     ).all()
     return {row.document_id: row for row in rows}
+
+
+def frozen_states(session: Session, *, version: Version) -> dict[str, bytes]:
+    """Document id → its whole state as the version froze it."""
+    return {d: row.state for d, row in version_documents(session, version=version).items()}
 
 
 @dataclass(frozen=True)
@@ -302,6 +316,7 @@ def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
 
 
 def can_adopt(participant: Participant) -> bool:
+    """Only the vast aanspreekpunt adopts a version."""
     return participant.role == Role.aanspreekpunt
 
 
