@@ -3,20 +3,19 @@ document store is writing (a store whose writes fail takes the node out of rotat
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from app.db import is_reachable
+from app.web.deps import EngineDep, RoomsDep
 
 router = APIRouter()
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz(request: Request) -> JSONResponse:
-    try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
+def healthz(engine: EngineDep, rooms: RoomsDep) -> JSONResponse:
+    if not is_reachable(engine):
         return JSONResponse({"status": "database unreachable"}, status_code=503)
-    if not request.app.state.rooms.store.healthy:
+    if not rooms.store.healthy:
         return JSONResponse({"status": "document store is not writing"}, status_code=503)
     return JSONResponse({"status": "ok"})

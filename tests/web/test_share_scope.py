@@ -18,7 +18,7 @@ from app.migrate import alembic_config
 from app.models import Document, DocumentUpdate, Share
 from app.services import shares
 from tests.conftest import Family, sign_in
-from tests.routes.test_shares import (
+from tests.web.test_shares import (
     ANALYSIS,
     HOME_ACTION,
     HOME_GOAL,

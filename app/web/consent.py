@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.deps import AccessBusDep, CurrentUser, SessionDep
 from app.dutch import dutch_date
 from app.models import Consent, Participant, Role, User
 from app.services import cases, consent
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.membership import active_members, participant_names
-from app.templating import render
+from app.web.deps import AccessBusDep, CurrentUser, SessionDep
+from app.web.templating import render
 
 router = APIRouter()
 

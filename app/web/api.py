@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.deps import CurrentUser, SessionDep
 from app.services import documents
+from app.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api")
 

@@ -10,13 +10,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.crdt.schema import options
+from app.crdt.schema import options, section_schema, section_title
 from app.dutch import dutch_date, dutch_time
 from app.models import Role
 from app.services.display import display_value, item_title
-from app.services.membership import ROLE_LABELS
+from app.services.membership import FAMILY_ROLES, ROLE_LABELS
+from app.web.deps import templates_of
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 
 
 def make_templates() -> Jinja2Templates:
@@ -25,12 +26,15 @@ def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     templates = Jinja2Templates(env=env)
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+    templates.env.globals["FAMILY_ROLES"] = FAMILY_ROLES
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = dutch_date
     templates.env.filters["tijd"] = dutch_time
     templates.env.globals["display_value"] = display_value
     templates.env.globals["item_title"] = item_title
     templates.env.globals["schema_options"] = options
+    templates.env.globals["section_title"] = section_title
+    templates.env.globals["section_schema"] = section_schema
     return templates
 
 
@@ -47,7 +51,7 @@ def render(
     fragment: str | None = None,
 ) -> HTMLResponse:
     """Render a page; on an htmx request render only ``fragment`` when given."""
-    templates: Jinja2Templates = request.app.state.templates
+    templates = templates_of(request)
     ctx = {"request": request, **(context or {})}
     if fragment is not None and is_htmx(request):
         response = templates.TemplateResponse(request, fragment, ctx, status_code=status_code)

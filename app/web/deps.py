@@ -1,4 +1,8 @@
-"""Annotated dependencies, so routes read like sentences."""
+"""Annotated dependencies, so routes read like sentences.
+
+The app's shared objects (settings, engine, access bus, room server, templates) are set on
+``app.state`` by ``create_app``; this module is the only place that reads them there.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.requests import HTTPConnection
 
+from app.crdt.server import RoomServer
 from app.models import User
 from app.security import SESSION_COOKIE, client_address
 from app.services import accounts, two_factor
@@ -24,26 +32,51 @@ class NeedsTwoFactor(Exception):
     redirect to the set-up page, API 403)."""
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+# --- the app's shared objects (HTTP requests and WebSockets alike) ---------------------------
+
+
+def get_settings_dep(connection: HTTPConnection) -> Settings:
+    return connection.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_engine(connection: HTTPConnection) -> Engine:
+    return connection.app.state.engine  # type: ignore[no-any-return]
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_access_bus(connection: HTTPConnection) -> AccessBus:
+    return connection.app.state.access_bus  # type: ignore[no-any-return]
+
+
+AccessBusDep = Annotated[AccessBus, Depends(get_access_bus)]
+
+
+def get_rooms(connection: HTTPConnection) -> RoomServer:
+    return connection.app.state.rooms  # type: ignore[no-any-return]
+
+
+RoomsDep = Annotated[RoomServer, Depends(get_rooms)]
+
+
+def templates_of(connection: HTTPConnection) -> Jinja2Templates:
+    """The app's templates (``render`` takes them from here)."""
+    return connection.app.state.templates  # type: ignore[no-any-return]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
-def get_access_bus(request: Request) -> AccessBus:
-    return request.app.state.access_bus  # type: ignore[no-any-return]
-
-
-AccessBusDep = Annotated[AccessBus, Depends(get_access_bus)]
+# --- who is asking ---------------------------------------------------------------------------
 
 
 def get_optional_user(request: Request, session: SessionDep) -> User | None:

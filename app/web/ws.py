@@ -10,9 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, WebSocket
 
 from app.crdt.close_codes import CLOSE_FORBIDDEN
-from app.crdt.server import RoomServer
 from app.security import SESSION_COOKIE, is_same_origin_request
-from app.settings import Settings
+from app.web.deps import RoomsDep, SettingsDep
 
 router = APIRouter()
 
@@ -29,10 +28,10 @@ async def _refuse(websocket: WebSocket, code: int) -> None:
 
 
 @router.websocket("/ws/docs/{doc_id}")
-async def document_socket(websocket: WebSocket, doc_id: str) -> None:
+async def document_socket(
+    websocket: WebSocket, doc_id: str, settings: SettingsDep, rooms: RoomsDep
+) -> None:
     """y-websocket sync for one document, with the rights of the signed-in participant."""
-    settings: Settings = websocket.app.state.settings
-    rooms: RoomServer = websocket.app.state.rooms
     if not is_same_origin_request(
         websocket.headers, host_url=_page_origin(websocket), public_url=settings.public_url
     ):

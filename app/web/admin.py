@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import CurrentUser, SessionDep
 from app.services import accounts
-from app.templating import render
+from app.web.deps import CurrentUser, SessionDep
+from app.web.templating import render
 
 router = APIRouter()
 

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.deps import AccessBusDep, CurrentUser, SessionDep
 from app.models import User
 from app.services import cases, consent, shares
 from app.services.errors import Conflict, InvalidInput, ServiceError
 from app.services.membership import require_aanspreekpunt
-from app.templating import render
+from app.web.deps import AccessBusDep, CurrentUser, SessionDep
+from app.web.templating import render
 
 router = APIRouter()
 

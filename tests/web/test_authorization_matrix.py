@@ -120,14 +120,3 @@ def test_unknown_and_hidden_cases_look_the_same(
     unknown = client.get("/cases/00000000000000000000000000000000")
     assert hidden.status_code == unknown.status_code == 404
     assert hidden.text == unknown.text
-
-
-def test_home_page_fits_the_role(client: TestClient, family: Family) -> None:
-    sign_in(client, family.user("jongere"))
-    youth = client.get("/").text
-    assert "<h1>Mijn plan</h1>" in youth
-    client.post("/logout")
-    sign_in(client, family.user("specialist"))
-    professional = client.get("/").text
-    assert "<h1>Mijn gezinnen</h1>" in professional
-    assert family.case.label in professional

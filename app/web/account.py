@@ -11,13 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import ClientIP, CurrentUser, EnrollingUser, SessionDep, SettingsDep
 from app.models import User
 from app.security import SESSION_COOKIE, token_hash
 from app.services import accounts, two_factor
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
-from app.templating import render
+from app.web.deps import ClientIP, CurrentUser, EnrollingUser, SessionDep, SettingsDep
+from app.web.templating import render
 
 router = APIRouter()
 

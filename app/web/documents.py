@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from app.crdt.schema import load_schema, section_schema, section_title
-from app.deps import CurrentUser, SessionDep
 from app.models import Case, Section, User
 from app.services import audit, documents, membership
 from app.services.errors import NotFound
-from app.templating import render
+from app.web.deps import CurrentUser, SessionDep
+from app.web.templating import render
 
 router = APIRouter()
 

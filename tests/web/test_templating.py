@@ -6,7 +6,7 @@ import jinja2
 import pytest
 from markupsafe import escape
 
-from app.templating import TEMPLATES_DIR, make_templates
+from app.web.templating import TEMPLATES_DIR, make_templates
 
 HOSTILE = "</style><script>alert(1)</script>"
 TEMPLATES = sorted(
