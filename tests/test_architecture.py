@@ -5,22 +5,30 @@
   ``app.live``);
 - no import cycles among the modules of ``app``;
 - an import inside a function says why on its line (``# local import: <reason>``): such an
-  import is a sign of a cycle, not a fix for one, unless it has another reason.
+  import is a sign of a cycle, not a fix for one, unless it has another reason;
+- private internals of a library (``_``-names) are used only in that library's compat module
+  (``app/crdt/compat_*.py``, ``frontend/src/compat-*.js``), which has a test of its own;
+- only ``app/web/deps.py`` reads ``app.state`` (``app/main.py`` sets it).
 
-The checks read the source with ``ast`` and import nothing.
+The checks read the source (Python with ``ast``) and import nothing.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-APP = Path(__file__).resolve().parent.parent / "app"
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app"
+FRONTEND = ROOT / "frontend" / "src"
 LOCAL_IMPORT_REASON = "# local import:"
+# In the editor: a library's ``_``-member, or what y-websocket keeps for itself.
+JS_INTERNALS = re.compile(r"\.(_[A-Za-z]\w*|messageHandlers)\b")
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class Import:
     line: int
     top_level: bool  # False: inside a function or class body
     source_line: str
+    names: tuple[str, ...]  # every dotted part of the module and every name taken from it
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -50,6 +59,12 @@ def _targets(node: ast.Import | ast.ImportFrom, package: str, known: set[str]) -
     return list(dict.fromkeys(t if t in known else base for t in targets))
 
 
+def _names(node: ast.Import | ast.ImportFrom) -> tuple[str, ...]:
+    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+    modules += [alias.name for alias in node.names]
+    return tuple(part for name in modules for part in name.split(".") if part)
+
+
 def _imports_in(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
     """Every import statement with whether it runs when the module is imported (top level,
     including under ``if TYPE_CHECKING`` or ``try``)."""
@@ -65,8 +80,7 @@ def _imports_in(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom,
 
 
 def collect_imports(root: Path) -> list[Import]:
-    """Every import in the package at ``root`` that loads one of its own modules, and every
-    import inside a function or class (of any module)."""
+    """Every import in the package at ``root``, with what it loads."""
     paths = sorted(root.rglob("*.py"))
     known = {module_name(path, root) for path in paths}
     found: list[Import] = []
@@ -76,10 +90,10 @@ def collect_imports(root: Path) -> list[Import]:
         module = module_name(path, root)
         package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
         for node, top in _imports_in(ast.parse(source, filename=str(path))):
+            names = _names(node)
             for target in _targets(node, package, known):
-                if top and target.split(".")[0] != root.name:
-                    continue
-                found.append(Import(module, target, node.lineno, top, lines[node.lineno - 1]))
+                line = lines[node.lineno - 1]
+                found.append(Import(module, target, node.lineno, top, line, names))
     return found
 
 
@@ -154,6 +168,52 @@ def unexplained_local_imports(imports: list[Import]) -> list[str]:
     ]
 
 
+def private_library_imports(imports: list[Import], root_name: str = "app") -> list[str]:
+    """Imports of a library's private module or name outside a compat module."""
+    return [
+        f"{imp.module}:{imp.line}: {imp.source_line.strip()}"
+        for imp in imports
+        if not in_layer(imp.target, root_name)
+        and not imp.module.rsplit(".", 1)[-1].startswith("compat_")
+        and any(part.startswith("_") and part != "__future__" for part in imp.names)
+    ]
+
+
+def js_internals_outside_compat(source_dir: Path) -> list[str]:
+    return [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(source_dir.glob("*.js"))
+        if not path.name.startswith("compat-")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if JS_INTERNALS.search(line.split("//", 1)[0])
+    ]
+
+
+def _uses_app_state(path: Path) -> bool:
+    source = path.read_text(encoding="utf-8")
+    if path.suffix != ".py":
+        return "app.state" in source
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "state":
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id == "app") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "app"
+            ):
+                return True
+    return False
+
+
+def app_state_readers(root: Path) -> list[str]:
+    """Modules and templates that use ``app.state``, other than the two allowed."""
+    allowed = {root / "web" / "deps.py", root / "main.py"}
+    files = [*root.rglob("*.py"), *root.rglob("*.html")]
+    return sorted(
+        str(path.relative_to(root))
+        for path in files
+        if path not in allowed and _uses_app_state(path)
+    )
+
+
 @pytest.fixture(scope="module")
 def app_imports() -> list[Import]:
     return collect_imports(APP)
@@ -175,10 +235,23 @@ def test_every_import_inside_a_function_says_why(app_imports: list[Import]) -> N
     assert unexplained_local_imports(app_imports) == []
 
 
+def test_private_internals_of_libraries_are_used_only_in_compat_modules(
+    app_imports: list[Import],
+) -> None:
+    assert private_library_imports(app_imports) == []
+    assert js_internals_outside_compat(FRONTEND) == []
+
+
+def test_only_the_dependencies_read_the_app_state() -> None:
+    assert app_state_readers(APP) == []
+
+
 def test_the_check_sees_the_whole_app(app_imports: list[Import]) -> None:
     # A check that finds no imports cannot fail; make sure it reads the real tree.
     modules = {imp.module for imp in app_imports}
     assert {"app.main", "app.live", "app.crdt.server", "app.services.consent"} <= modules
+    assert any(in_layer(m, "app.web") for m in modules)
+    assert (FRONTEND / "compat-y-websocket.js").is_file()
 
 
 # --- the checks fail when a rule is broken -----------------------------------------------------
@@ -267,3 +340,39 @@ def test_a_local_import_with_a_reason_is_accepted(tmp_path: Path) -> None:
         },
     )
     assert unexplained_local_imports(collect_imports(root)) == ["app.pdf:5: import json"]
+
+
+def test_a_private_import_or_internal_outside_a_compat_module_is_reported(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "crdt/protocol.py": (
+                "from pycrdt._sync import write_var_uint\n"
+                "import pycrdt\n"
+                "from pycrdt import (\n    Doc,\n    _private,\n)\n"
+            ),
+            "crdt/compat_pycrdt.py": "from pycrdt._sync import write_var_uint\n",
+            "web/ws.py": "def serve(websocket):\n    return websocket.app.state.rooms\n",
+            "web/deps.py": "def rooms(request):\n    return request.app.state.rooms\n",
+            "web/api.py": '"""Never reads app.state itself."""\n',
+            "templates/invite.html": "{{ request.app.state.settings.invitation_days }}",
+        },
+    )
+    assert private_library_imports(collect_imports(root)) == [
+        "app.crdt.protocol:1: from pycrdt._sync import write_var_uint",
+        "app.crdt.protocol:3: from pycrdt import (",
+    ]
+    assert app_state_readers(root) == ["templates/invite.html", "web/ws.py"]
+    frontend = tmp_path / "src"
+    frontend.mkdir()
+    (frontend / "connection.js").write_text(
+        "// provider._updateHandler in a comment is fine\n"
+        "doc.off('update', provider._updateHandler)\n"
+        "provider.messageHandlers[0] = wrap\n",
+        encoding="utf-8",
+    )
+    (frontend / "compat-y-websocket.js").write_text("provider._updateHandler\n", encoding="utf-8")
+    assert js_internals_outside_compat(frontend) == [
+        "connection.js:2: doc.off('update', provider._updateHandler)",
+        "connection.js:3: provider.messageHandlers[0] = wrap",
+    ]
