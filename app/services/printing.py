@@ -78,6 +78,7 @@ def build(
     )
     for access in documents.documents_for_user(session, user=user, case_id=case_id):
         document = access.document
+        key = access.section_name
         doc = load_doc(states.get(document.id, b""))
         if document.section == Section.verhaal:
             owner = names.get(document.owner_participant_id or 0)
@@ -85,9 +86,8 @@ def build(
                 continue
             owner_id = document.owner_participant_id
             role_label = next((m.role_label for m in members if m.participant.id == owner_id), "")
-            model.stories.append(Story(owner, role_label, read_document("verhaal", doc)))
+            model.stories.append(Story(owner, role_label, read_document(key, doc)))
         else:
-            key = str(document.section)
             model.sections[key] = PrintedSection(
                 key=key,
                 title=section_title(key),

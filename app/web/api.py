@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from app.crdt.policy import Access
 from app.services import documents
 from app.web.deps import CurrentUser, SessionDep
 
@@ -12,9 +13,9 @@ router = APIRouter(prefix="/api")
 
 
 class DocumentPublic(BaseModel):
-    section: str
+    section: str  # "analyse", "plan", "perspectief", "veiligheid" or "verhaal/<participant id>"
     doc_id: str
-    access: str
+    access: Access
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentPublic])
