@@ -5,7 +5,6 @@ Routes stay thin: they read the form or JSON, call a service and render.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,9 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.dutch import dutch_date
-from app.models import Consent, Participant, Role, User
-from app.services import cases, consent
+from app.models import Consent, Role, User
+from app.services import cases, consent, consent_history
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.membership import active_members, participant_names
 from app.web.deps import AccessBusDep, CurrentUser, SessionDep
@@ -132,49 +130,6 @@ def decide_consent(
 # --- consent page --------------------------------------------------------------------------
 
 
-def _history_lines(session: Session, *, case_id: str, viewer: Participant) -> list[dict[str, Any]]:
-    names = participant_names(session, case_id=case_id)
-    with_motivation = consent.may_read_motivations(viewer)
-    lines = []
-    for record in consent.history(session, case_id=case_id):
-        who = names.get(record.granted_by_participant_id, "Iemand")
-        audience = consent.AUDIENCES.get(record.audience)
-        target = audience.name if audience else record.audience
-        if record.kind == consent.Kind.consent:
-            did = "gaf toestemming" if record.status == consent.GIVEN else "trok toestemming in"
-            text = f"{who} {did} om te delen met {target}"
-            if record.valid_until:
-                text += f", tot {_datum(record.valid_until)}"
-        elif record.kind == consent.Kind.pass_over:
-            parent = names.get(record.passed_over_participant_id or 0, "een ouder")
-            if record.status == consent.GIVEN:
-                text = f"{who} (vast aanspreekpunt) sloeg {parent} over bij delen met {target}"
-            else:
-                text = (
-                    f"{who} (vast aanspreekpunt) vraagt {parent} weer om toestemming voor {target}"
-                )
-        else:
-            label = consent.GROUND_LABELS.get(record.ground, record.ground)
-            if record.status == consent.GIVEN:
-                text = f"{who} deelde met {target} zonder toestemming. Grond: {label}"
-            else:
-                text = f"Het delen met {target} zonder toestemming is gestopt"
-        lines.append(
-            {
-                "record": record,
-                "text": text,
-                "motivation": record.motivation if with_motivation else None,
-                "hidden_motivation": bool(record.motivation) and not with_motivation,
-                "band": record.age_band,
-            }
-        )
-    return lines
-
-
-def _datum(day: date) -> str:
-    return dutch_date(day)
-
-
 def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -> dict[str, Any]:
     mine = cases.case_for(session, user=user, case_id=case_id)
     participant = mine.participant
@@ -209,7 +164,7 @@ def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -
         "me": participant,
         "age": mine.youth_age,
         "blocks": blocks,
-        "history": _history_lines(session, case_id=case_id, viewer=participant),
+        "history": consent_history.history_lines(session, case_id=case_id, viewer=participant),
         "is_aanspreekpunt": is_aanspreekpunt,
         "parents": parents,
         "band": blocks[0]["state"].age_band,
