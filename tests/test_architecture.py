@@ -118,15 +118,23 @@ def layer_violations(imports: list[Import], root_name: str = "app") -> list[str]
     return problems
 
 
+def _loaded(importer: str, target: str) -> list[str]:
+    """What importing ``target`` runs: the module and each package above it, except the
+    packages the importer itself is in (they are already being imported then)."""
+    parts = target.split(".")
+    loaded = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    return [m for m in loaded if m != importer and not in_layer(importer, m)]
+
+
 def import_cycles(imports: list[Import]) -> list[list[str]]:
     """Every cycle among the modules, through any import, also one inside a function: such an
     import only hides a cycle (Tarjan's strongly connected components; each component with
     more than one module is a cycle)."""
     graph: dict[str, set[str]] = {}
     for imp in imports:
-        if imp.module != imp.target:
-            graph.setdefault(imp.module, set()).add(imp.target)
-            graph.setdefault(imp.target, set())
+        for target in _loaded(imp.module, imp.target):
+            graph.setdefault(imp.module, set()).add(target)
+            graph.setdefault(target, set())
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -323,6 +331,21 @@ def test_a_cycle_is_reported_and_a_local_import_does_not_hide_it(tmp_path: Path)
     ]
     assert unexplained_local_imports(imports) == [
         "app.services.shares:2: from app.services import audit"
+    ]
+
+
+def test_a_cycle_through_a_package_that_imports_its_modules_is_reported(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "web/__init__.py": "from app.web import cases\n",
+            "web/cases.py": "from app.services import cases\nfrom app.web import deps\n",
+            "web/deps.py": "",
+            "services/cases.py": "from app.web.deps import SessionDep\n",
+        },
+    )
+    assert import_cycles(collect_imports(root)) == [
+        ["app.services.cases", "app.web", "app.web.cases"]
     ]
 
 
