@@ -22,7 +22,7 @@ DEMO_ACCOUNTS_FILE = Path(".eenplan-demo.txt")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import uvicorn  # local import: only `eenplan serve` needs the server
 
     settings = get_settings()
     print(f"eenplan draait op http://{args.host}:{args.port}  (stoppen: Ctrl+C)", flush=True)

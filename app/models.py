@@ -1,7 +1,8 @@
-"""Tables of eenplan and the shapes that cross the API.
+"""Tables of eenplan, and the enums their columns hold.
 
-One family per table: only the table class has ``table=True``. The schema itself is made by
-Alembic migrations (``migrations/``); ``tests/test_migrations.py`` checks both agree.
+No API shapes live here: the JSON of the API is defined next to its routes in ``app/web/``.
+The schema itself is made by Alembic migrations (``migrations/``); ``tests/test_migrations.py``
+checks both agree.
 """
 
 from __future__ import annotations
@@ -28,9 +29,6 @@ class Role(enum.StrEnum):
     aanspreekpunt = "aanspreekpunt"
     specialist = "specialist"
     netwerk = "netwerk"
-
-
-PROFESSIONAL_ROLES = frozenset({Role.aanspreekpunt, Role.specialist})
 
 
 class Section(enum.StrEnum):

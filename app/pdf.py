@@ -45,7 +45,7 @@ def static_file(url: str) -> Path | None:
 
 @cache
 def _fetcher_class() -> type[Any]:
-    from weasyprint.urls import URLFetcher, URLFetcherResponse  # loads Pango: only when printing
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # local import: loads Pango
 
     class StaticFilesOnly(URLFetcher):  # type: ignore[misc]
         """Serves ``static_file`` URLs from disk; refuses every other URL."""
@@ -63,7 +63,7 @@ def _fetcher_class() -> type[Any]:
 
 def html_to_pdf(html: str) -> bytes:
     """Render the print page's HTML to PDF bytes. CPU-bound: run in a thread."""
-    from weasyprint import HTML  # imported late: it loads Pango and fonts
+    from weasyprint import HTML  # local import: it loads Pango and fonts, only when printing
 
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher_class()()).render()
     # Belt and braces: whatever the page says, the PDF embeds no files.

@@ -177,10 +177,6 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache
 def get_settings() -> Settings:

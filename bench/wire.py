@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.crdt.protocol import write_var_uint as var_uint
+
 MSG_SYNC = 0
 MSG_AWARENESS = 1
 MSG_AUTH = 2
@@ -22,15 +24,6 @@ SYNC_UPDATE = 2
 AUTH_TOKEN = 0
 AUTH_DENIED = 1
 AUTH_OK = 2
-
-
-def var_uint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def var_bytes(data: bytes) -> bytes:

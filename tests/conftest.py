@@ -28,7 +28,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.models import Case, Participant, Role, User
-from app.services import accounts, cases, participants, two_factor
+from app.services import accounts, cases, membership, participants, two_factor
 from app.settings import Settings
 
 ORIGIN = "http://testserver"
@@ -204,7 +204,7 @@ def family(db: Session) -> Family:
         db, actor=wij, label="Gezin Test", youth_birth_date=_years_ago(14).isoformat()
     )
     people = {"aanspreekpunt": wij}
-    places = {"aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)}
+    places = {"aanspreekpunt": membership.active_participant(db, user=wij, case_id=case.id)}
     for key, role, gezag in [
         ("jongere", Role.jongere, False),
         ("moeder", Role.ouder, True),

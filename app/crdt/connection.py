@@ -17,13 +17,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
 from app.crdt.close_codes import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN
+from app.crdt.compat_asyncio import Unfinished, run_until_it_waits
 from app.crdt.policy import Access, Identity
 
 log = logging.getLogger(__name__)
@@ -47,39 +46,6 @@ def presence_of(identity: Identity) -> dict[str, str]:
     """The ``user`` field the server writes into every awareness state of this person."""
     colour, light = COLOURS[identity.user_id % len(COLOURS)]
     return {"name": identity.name, "role": identity.role, "color": colour, "colorLight": light}
-
-
-@dataclass(eq=False)
-class _Unfinished:
-    """A send that ``Connection.send`` started and that had to wait for ``waiting_for``."""
-
-    coro: Coroutine[Any, Any, None]
-    waiting_for: Any
-
-    async def finish(self) -> None:
-        """Run the rest of the send, as a task would have (the same steps, in this task)."""
-        waiting_for = self.waiting_for
-        while True:
-            try:
-                if waiting_for is None:
-                    await asyncio.sleep(0)  # it only gave way to other tasks (a bare yield)
-                else:
-                    # What a task does with a future its coroutine yielded: take it over.
-                    waiting_for._asyncio_future_blocking = False
-                    await waiting_for
-            except BaseException as exc:
-                try:
-                    waiting_for = self.coro.throw(exc)
-                except StopIteration:
-                    return
-                continue
-            try:
-                waiting_for = self.coro.send(None)
-            except StopIteration:
-                return
-
-    def abandon(self) -> None:
-        self.coro.close()
 
 
 class TokenBucket:
@@ -114,7 +80,7 @@ class Connection:
     close_reason: str = ""
     # None: no limit (tests of the room alone); the server gives every connection one.
     messages: TokenBucket | None = None
-    _queue: asyncio.Queue[bytes | _Unfinished | None] = field(init=False)
+    _queue: asyncio.Queue[bytes | Unfinished | None] = field(init=False)
     _closing: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _sending: bool = field(init=False, default=False)
     _sender: asyncio.Task[None] | None = field(init=False, default=None)
@@ -154,18 +120,16 @@ class Connection:
         self._enqueue(message)
 
     def _send_now(self, message: bytes) -> None:
-        coro = self.websocket.send_bytes(message)
         try:
-            waiting_for = coro.send(None)
-        except StopIteration:
-            return  # written
+            unfinished = run_until_it_waits(self.websocket.send_bytes(message))
         except Exception as exc:
             log.info("a send to user %s failed: %r", self.identity.user_id, exc)
             self.close(CLOSE_GOING_AWAY)
             return
-        self._enqueue(_Unfinished(coro, waiting_for))
+        if unfinished is not None:  # it has to wait for the client: the sender finishes it
+            self._enqueue(unfinished)
 
-    def _enqueue(self, item: bytes | _Unfinished) -> None:
+    def _enqueue(self, item: bytes | Unfinished) -> None:
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -186,7 +150,7 @@ class Connection:
         self.close_reason = reason.encode()[:120].decode("utf-8", "ignore")
         while not self._queue.empty():
             item = self._queue.get_nowait()
-            if isinstance(item, _Unfinished):
+            if isinstance(item, Unfinished):
                 item.abandon()
         self._queue.put_nowait(None)
         self._closing.set()
@@ -204,7 +168,7 @@ class Connection:
                 break
             self._sending = True
             try:
-                if isinstance(item, _Unfinished):
+                if isinstance(item, Unfinished):
                     await item.finish()
                 else:
                     await self.websocket.send_bytes(item)

@@ -2,8 +2,9 @@
 
 Everything from the wire is parsed here before it reaches a Doc, so a malformed message becomes
 one ``ProtocolError`` (the connection closes with 1007) instead of an exception somewhere deep in
-a room. The encoders come from pycrdt; the decoders are strict versions of lib0's: no reading
-past the end, no trailing bytes, bounded integers.
+a room. The decoders are strict versions of lib0's: no reading past the end, no trailing bytes,
+bounded integers. The encoders are pycrdt's public ones, and two of our own that pycrdt keeps
+private (``write_var_uint``, ``create_sync_step2_message``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pycrdt import (
     create_awareness_message,
     create_sync_message,
     create_update_message,
+    write_message,
 )
-from pycrdt._sync import create_sync_step2_message, write_var_uint
 
 __all__ = [
     "AwarenessEntry",
@@ -35,10 +36,11 @@ __all__ = [
     "create_update_message",
     "encode_awareness_update",
     "parse_message",
+    "write_var_uint",
 ]
 
-# y-websocket's message types beyond pycrdt's enum.
-MESSAGE_AUTH = 2
+# y-websocket's query for awareness, which pycrdt's enum lacks. Its auth message (2) is not
+# part of our protocol and is refused like any unknown type.
 MESSAGE_QUERY_AWARENESS = 3
 
 # lib0 numbers are at most 53 bits (JavaScript); Yjs client ids are 32 bits, yrs' up to 53.
@@ -86,6 +88,22 @@ class QueryAwareness:
 
 
 Message = SyncStep1 | SyncStep2 | SyncUpdate | AwarenessMessage | QueryAwareness
+
+
+def write_var_uint(number: int) -> bytes:
+    """lib0's unsigned variable-length integer: 7 bits a byte, lowest first, high bit set on
+    every byte but the last."""
+    encoded = bytearray()
+    while number > 0x7F:
+        encoded.append(0x80 | (number & 0x7F))
+        number >>= 7
+    encoded.append(number)
+    return bytes(encoded)
+
+
+def create_sync_step2_message(update: bytes) -> bytes:
+    """A SyncStep2 message carrying ``update`` (the answer to a SyncStep1)."""
+    return bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP2]) + write_message(update)
 
 
 class _Reader:

@@ -128,7 +128,7 @@ class RedisPubSub:
         self._subscription: object | None = None
 
     async def start(self, handler: EventHandler, *, on_gap: GapHandler | None = None) -> None:
-        import redis.asyncio as redis
+        import redis.asyncio as redis  # local import: a single node never loads Redis
 
         client = redis.Redis.from_url(self.url)
         self._client = client

@@ -12,35 +12,18 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from app.crdt.schema import options, section_schema
+from app.crdt.schema import base_section, root_kinds
 
 RootType = type[Text] | type[Array] | type[Map]
 
 
+ROOT_TYPES: dict[str, RootType] = {"text": Text, "array": Array, "map": Map}
+
+
 def roots_of(section: str) -> list[tuple[str, RootType]]:
-    """Every root shared type of a section, as the schema names them."""
-    roots: list[tuple[str, RootType]] = []
-    for block in section_schema(section)["blocks"]:
-        names = (
-            [f"{block['key']}.{o['value']}" for o in options(block["groups"])]
-            if block.get("groups")
-            else [block["key"]]
-        )
-        for name in names:
-            kind = block["kind"]
-            if kind == "text":
-                roots.append((name, Text))
-            elif kind == "list":
-                roots.append((name, Array))
-            else:
-                roots.append((name, Map))
-                if kind == "record":
-                    roots.extend(
-                        (f"{name}.{f['key']}", Text)
-                        for f in block["fields"]
-                        if f["kind"] in ("text", "line")
-                    )
-    return roots
+    """Every root shared type of a section (``'verhaal/12'`` counts as ``'verhaal'``), as the
+    schema names them (``schema.root_kinds``)."""
+    return [(name, ROOT_TYPES[kind]) for name, kind in root_kinds(base_section(section)).items()]
 
 
 def load_doc(state: bytes) -> Doc[Any]:

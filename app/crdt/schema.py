@@ -17,8 +17,6 @@ from pycrdt import Array, Doc, Map, Text
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 
-SECTIONS = ("analyse", "veiligheid", "plan", "perspectief", "verhaal")
-
 
 @cache
 def load_schema() -> dict[str, Any]:

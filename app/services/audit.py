@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from app.models import AuditEntry, Case, Participant, User, utcnow
 from app.security import derive_key
-from app.services.participants import ROLE_LABELS, find_active_participant
+from app.services.membership import find_active_participant
 from app.settings import get_settings
 
 GENESIS_HASH = "0" * 64
@@ -339,14 +339,3 @@ def actors(session: Session, *, case_id: str) -> list[str]:
         select(AuditEntry.actor_name).where(AuditEntry.case_id == case_id).distinct()
     ).all()
     return sorted(names)
-
-
-def role_label(role: str) -> str:
-    from app.models import Role
-
-    try:
-        return ROLE_LABELS[Role(role)]
-    except ValueError:
-        return {"school": "School", "onbekend": "Onbekend", "systeem": "eenplan zelf"}.get(
-            role, role
-        )

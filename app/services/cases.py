@@ -11,6 +11,7 @@ from app.models import Case, Participant, Role, User, today
 from app.services import documents, participants
 from app.services.ages import age_on
 from app.services.errors import Forbidden, InvalidInput
+from app.services.membership import active_participant
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def create_case(
     case = Case(label=label, youth_birth_date=birth_date, created_by_id=actor.id)  # type: ignore[arg-type]
     session.add(case)
     session.flush()
-    documents.create_shared_documents(session, case=case)
+    documents.add_shared_documents(session, case=case)
     participants.add_participant(
         session, case=case, user=actor, role=Role.aanspreekpunt, organisation=organisation
     )
@@ -84,7 +85,7 @@ def cases_of(session: Session, *, user: User) -> list[MyCase]:
 
 def case_for(session: Session, *, user: User, case_id: str) -> MyCase:
     """The case with the user's place in it; NotFound (404) for anyone else."""
-    participant = participants.active_participant(session, user=user, case_id=case_id)
+    participant = active_participant(session, user=user, case_id=case_id)
     case = session.get(Case, case_id)
     assert case is not None
     return MyCase(case, participant)

@@ -1,12 +1,20 @@
-"""What changed between two states of a document, in words (not JSON)."""
+"""What changed between two versions of a case (or a version and now), in words (not JSON):
+per document the reader may read, every change and who made changes in between."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.crdt.schema import options, section_schema
+from sqlmodel import Session
+
+from app.crdt.restore import load_doc
+from app.crdt.schema import options, read_document, section_schema, section_title
+from app.models import Case, User, Version, VersionDocument
+from app.services import cases, documents, versions
 from app.services.display import display_value, item_title
+from app.services.errors import NotFound
+from app.services.membership import active_members, names_of
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,80 @@ class SectionChanges:
     title: str
     changes: list[Change] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What to compare: version ``before`` with version ``after``, or with now (None)."""
+
+    case: Case
+    history: list[Version]
+    before: Version
+    after: Version | None
+    readable: list[documents.DocumentAccess]
+    names: dict[int, str]
+
+    @property
+    def live_document_ids(self) -> list[str]:
+        """The documents whose live state the comparison needs (none between two versions)."""
+        return [d.document.id for d in self.readable] if self.after is None else []
+
+
+def comparison(session: Session, *, user: User, case_id: str, van: int, naar: str) -> Comparison:
+    """Version ``van`` (0: the first one) against version ``naar`` or ``'nu'`` (now), for what
+    ``user`` may read. NotFound while the case has no version, or for an unknown number."""
+    mine = cases.case_for(session, user=user, case_id=case_id)
+    history = versions.list_versions(session, case_id=case_id)
+    if not history:
+        raise NotFound("Er is nog geen versie vastgesteld om mee te vergelijken.")
+    before = versions.get_version(session, case_id=case_id, number=van or history[-1].number)
+    after = None
+    if naar != "nu":
+        number = int(naar) if naar.isdigit() else -1
+        after = versions.get_version(session, case_id=case_id, number=number)
+    return Comparison(
+        case=mine.case,
+        history=history,
+        before=before,
+        after=after,
+        readable=documents.documents_for_user(session, user=user, case_id=case_id),
+        names=names_of(active_members(session, case_id=case_id)),
+    )
+
+
+def changes(
+    session: Session, wanted: Comparison, *, live_states: dict[str, bytes]
+) -> list[SectionChanges]:
+    """Per readable document, what changed (``live_states``: see ``live_document_ids``)."""
+    before_rows = versions.version_documents(session, version=wanted.before)
+    after_rows: dict[str, VersionDocument] = {}
+    after_states = live_states
+    if wanted.after is not None:
+        after_rows = versions.version_documents(session, version=wanted.after)
+        after_states = {d: row.state for d, row in after_rows.items()}
+    result = []
+    for access in wanted.readable:
+        document = access.document
+        key = access.section_name
+        before_row = before_rows.get(document.id)
+        before = read_document(key, load_doc(before_row.state if before_row else b""))
+        after = read_document(key, load_doc(after_states.get(document.id, b"")))
+        owner = wanted.names.get(document.owner_participant_id or 0)
+        found = SectionChanges(
+            section=key,
+            title=section_title(key, owner_name=owner),
+            changes=diff_section(key, before, after, wanted.names),
+        )
+        if found.changes:
+            after_row = after_rows.get(document.id)
+            found.authors = versions.authors_between(
+                session,
+                document_id=document.id,
+                after_update_id=before_row.upto_update_id if before_row else 0,
+                upto_update_id=after_row.upto_update_id if after_row else None,
+            )
+        result.append(found)
+    return result
 
 
 def diff_section(

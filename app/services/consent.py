@@ -27,7 +27,7 @@ from app.services import audit
 from app.services.access_bus import AccessBus
 from app.services.ages import AgeBand, age_band_on
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.services.participants import active_members, active_participant, require_aanspreekpunt
+from app.services.membership import active_members, active_participant, require_aanspreekpunt
 
 
 class Kind(enum.StrEnum):
@@ -390,11 +390,11 @@ def decide(
     audience: str,
     decision: str,
     months: int = DEFAULT_MONTHS,
-    bus: AccessBus | None = None,
+    bus: AccessBus,
     on: date | None = None,
 ) -> Consent:
-    """A person gives or withdraws their own consent: a new version, logged. Withdrawal stops
-    shares and live access at once (the bus tells every open connection)."""
+    """A person gives or withdraws their own consent: a new version, logged. Commits, then
+    publishes the case on ``bus``: a withdrawal stops shares and live access at once."""
     on = on or today()
     participant = active_participant(session, user=user, case_id=case_id)
     info = audience_or_error(audience)
@@ -451,8 +451,7 @@ def decide(
         detail=f"Delen met {info.name} (versie {version})",
     )
     session.commit()
-    if bus is not None:
-        bus.publish(case_id)
+    bus.publish(case_id)
     return record
 
 
@@ -465,11 +464,12 @@ def pass_over_parent(
     parent_participant_id: int,
     reason: str,
     undo: bool = False,
-    bus: AccessBus | None = None,
+    bus: AccessBus,
     on: date | None = None,
 ) -> Consent:
     """The aanspreekpunt records that a parent with gezag is passed over (youth 12 to 15),
-    naming the parent and the reason; ``undo`` makes that parent's consent needed again."""
+    naming the parent and the reason; ``undo`` makes that parent's consent needed again.
+    Commits, then publishes the case on ``bus``."""
     on = on or today()
     me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     info = audience_or_error(audience)
@@ -535,8 +535,7 @@ def pass_over_parent(
         ).strip(),
     )
     session.commit()
-    if bus is not None:
-        bus.publish(case_id)
+    bus.publish(case_id)
     return record
 
 
@@ -551,8 +550,8 @@ def add_legal_ground(
     valid_until: date,
     on: date | None = None,
 ) -> Consent:
-    """Record sharing without consent on a legal ground (the caller commits). Logged as
-    access without consent, and shown to the family."""
+    """Add a legal-ground record for sharing without consent, in the caller's transaction
+    (a step: the caller commits). Logged as access without consent, and shown to the family."""
     on = on or today()
     info = audience_or_error(audience)
     errors: dict[str, str] = {}
@@ -596,10 +595,11 @@ def add_legal_ground(
     return record
 
 
-def end_legal_ground(
+def add_legal_ground_withdrawal(
     session: Session, *, participant: Participant, consent_id: int
 ) -> Consent | None:
-    """Close a legal-ground line with a withdrawn version (the caller commits)."""
+    """Close a legal-ground line with a withdrawn version, in the caller's transaction (a
+    step: the caller commits). None when the line was already closed."""
     record = session.get(Consent, consent_id)
     if record is None or record.kind != Kind.legal_ground:
         return None
@@ -645,16 +645,6 @@ def history(session: Session, *, case_id: str) -> list[Consent]:
             select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id).desc())
         ).all()
     )
-
-
-def participant_names(session: Session, *, case_id: str) -> dict[int, str]:
-    """Names of everyone who ever took part (removed people stay named in the history)."""
-    rows = session.exec(
-        select(Participant, User)
-        .join(User, col(User.id) == Participant.user_id)
-        .where(Participant.case_id == case_id)
-    ).all()
-    return {p.id: u.name for p, u in rows if p.id is not None}
 
 
 def may_read_motivations(participant: Participant) -> bool:

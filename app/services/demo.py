@@ -11,8 +11,9 @@ from datetime import date
 
 from sqlmodel import Session, func, select
 
-from app.models import PROFESSIONAL_ROLES, Case, Role, today
+from app.models import Case, Role, today
 from app.services import accounts, cases, participants, two_factor
+from app.services.membership import PROFESSIONAL_ROLES
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlmodel import Session, col, select
 
+from app.crdt.policy import Access
 from app.models import Case, Document, Participant, Role, Section, User
-from app.services import participants as participant_rules
+from app.services import consent
 from app.services.errors import NotFound
-
-Access = Literal["edit", "view"]
+from app.services.membership import active_participant, find_active_participant
 
 SHARED_SECTIONS = (Section.analyse, Section.veiligheid, Section.plan, Section.perspectief)
 
@@ -29,18 +28,24 @@ class DocumentAccess:
 
     @property
     def section_name(self) -> str:
-        if self.document.section == Section.verhaal:
-            return f"verhaal/{self.document.owner_participant_id}"
-        return str(self.document.section)
+        return section_key(self.document)
 
 
-def create_shared_documents(session: Session, *, case: Case) -> None:
+def section_key(document: Document) -> str:
+    """The section as the API, the editor and the schema name it: ``'analyse'``, ``'plan'``,
+    … or ``'verhaal/<owner participant id>'`` (``app.crdt.schema`` accepts both forms)."""
+    if document.section == Section.verhaal:
+        return f"verhaal/{document.owner_participant_id}"
+    return str(document.section)
+
+
+def add_shared_documents(session: Session, *, case: Case) -> None:
     """Add the four shared documents of a new case (the caller commits)."""
     for section in SHARED_SECTIONS:
         session.add(Document(case_id=case.id, section=section))
 
 
-def create_story_document(session: Session, *, participant: Participant) -> None:
+def add_story_document(session: Session, *, participant: Participant) -> None:
     """Add the own-story document of a new participant (the caller commits)."""
     session.add(
         Document(
@@ -96,14 +101,12 @@ def access_for(
 def _consented(session: Session, participant: Participant) -> frozenset[str]:
     if not needs_consent(participant):
         return frozenset()
-    from app.services import consent
-
     return consent.consented_audiences(session, case_id=participant.case_id)
 
 
 def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
     """Every document of the case the user may open, with their access. 404 for strangers."""
-    participant = participant_rules.active_participant(session, user=user, case_id=case_id)
+    participant = active_participant(session, user=user, case_id=case_id)
     documents = session.exec(
         select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
     ).all()
@@ -123,7 +126,7 @@ def document_access(session: Session, *, user: User, doc_id: str) -> DocumentAcc
     document = session.get(Document, doc_id)
     if document is None:
         raise NotFound()
-    participant = participant_rules.find_active_participant(
+    participant = find_active_participant(
         session,
         user_id=user.id,  # type: ignore[arg-type]
         case_id=document.case_id,

@@ -1,4 +1,7 @@
-"""Who takes part in a case, invitations, role changes and removal."""
+"""Changing who takes part in a case: adding people, invitations, role changes and removal.
+
+Questions about who takes part now (and role labels) are answered by ``membership.py``.
+"""
 
 from __future__ import annotations
 
@@ -17,68 +20,21 @@ from app.models import (
     utcnow,
 )
 from app.security import new_token, token_hash
-from app.services import accounts
+from app.services import accounts, audit, documents
 from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from app.services.membership import (
+    ROLE_LABELS,
+    active_with_role,
+    find_active_participant,
+    require_aanspreekpunt,
+)
 from app.settings import Settings
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.jongere: "Jongere",
-    Role.ouder: "Ouder of verzorger",
-    Role.aanspreekpunt: "Vast aanspreekpunt",
-    Role.specialist: "Specialist",
-    Role.netwerk: "Netwerk (familie, vertrouwenspersoon)",
-}
 
 INVITATION_GONE = (
     "Deze uitnodiging werkt niet meer. Misschien is hij al gebruikt of verlopen. "
     "Vraag het vaste aanspreekpunt om een nieuwe uitnodiging."
 )
-
-
-def find_active_participant(session: Session, *, user_id: int, case_id: str) -> Participant | None:
-    rows = session.exec(
-        select(Participant).where(Participant.case_id == case_id, Participant.user_id == user_id)
-    ).all()
-    return next((p for p in rows if p.is_active), None)
-
-
-def active_participant(session: Session, *, user: User, case_id: str) -> Participant:
-    """The user's place in the case; NotFound (404) for anyone who is not in it."""
-    participant = find_active_participant(session, user_id=user.id, case_id=case_id)  # type: ignore[arg-type]
-    if participant is None:
-        raise NotFound()
-    return participant
-
-
-def require_aanspreekpunt(session: Session, *, user: User, case_id: str) -> Participant:
-    participant = active_participant(session, user=user, case_id=case_id)
-    if participant.role != Role.aanspreekpunt:
-        raise Forbidden("Alleen het vaste aanspreekpunt kan dit doen.")
-    return participant
-
-
-@dataclass(frozen=True)
-class Member:
-    participant: Participant
-    user: User
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS[self.participant.role]
-
-
-def active_members(session: Session, *, case_id: str) -> list[Member]:
-    rows = session.exec(
-        select(Participant, User)
-        .join(User, col(User.id) == Participant.user_id)
-        .where(Participant.case_id == case_id)
-        .order_by(col(Participant.id))
-    ).all()
-    order = list(Role)
-    members = [Member(p, u) for p, u in rows if p.is_active]
-    members.sort(key=lambda m: (order.index(m.participant.role), m.user.name))
-    return members
 
 
 def add_participant(
@@ -90,9 +46,8 @@ def add_participant(
     gezag: bool = False,
     organisation: str | None = None,
 ) -> Participant:
-    """Add a person to a case with their own story document (the caller commits)."""
-    from app.services import documents
-
+    """Add a person to a case with their own story document, in the caller's transaction (a
+    step: the caller commits)."""
     participant = Participant(
         case_id=case.id,
         user_id=user.id,  # type: ignore[arg-type]
@@ -102,7 +57,7 @@ def add_participant(
     )
     session.add(participant)
     session.flush()
-    documents.create_story_document(session, participant=participant)
+    documents.add_story_document(session, participant=participant)
     return participant
 
 
@@ -117,6 +72,7 @@ def _parse_role(value: str) -> Role | None:
 class NewInvitation:
     invitation: Invitation
     link: str
+    valid_days: int  # the link works this many days, once
 
 
 def invite(
@@ -191,18 +147,11 @@ def invite(
     )
     session.commit()
     session.refresh(invitation)
-    return NewInvitation(invitation, link)
-
-
-def _active_with_role(session: Session, case_id: str, role: Role) -> list[Participant]:
-    rows = session.exec(
-        select(Participant).where(Participant.case_id == case_id, Participant.role == role)
-    ).all()
-    return [p for p in rows if p.is_active]
+    return NewInvitation(invitation, link, settings.invitation_days)
 
 
 def _has_active_role(session: Session, case_id: str, role: Role) -> bool:
-    return bool(_active_with_role(session, case_id, role))
+    return bool(active_with_role(session, case_id=case_id, role=role))
 
 
 def open_invitation(session: Session, *, token: str) -> Invitation:
@@ -329,7 +278,9 @@ def _case_participant(session: Session, case_id: str, participant_id: int) -> Pa
 
 def _remaining_aanspreekpunten(session: Session, case_id: str, without: int) -> int:
     return sum(
-        1 for p in _active_with_role(session, case_id, Role.aanspreekpunt) if p.id != without
+        1
+        for p in active_with_role(session, case_id=case_id, role=Role.aanspreekpunt)
+        if p.id != without
     )
 
 
@@ -344,7 +295,8 @@ def change_participant(
     safety_closed: bool,
     bus: AccessBus,
 ) -> Participant:
-    """Change someone's role, gezag or veiligheid access; open editors follow at once."""
+    """Change someone's role, gezag or veiligheid access. Commits, then publishes the case on
+    ``bus``: open editors follow at once."""
     me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
     parsed_role = _parse_role(role)
@@ -392,7 +344,8 @@ def change_participant(
 def remove_participant(
     session: Session, *, actor: User, case_id: str, participant_id: int, bus: AccessBus
 ) -> None:
-    """End someone's participation now; their open editors close at once."""
+    """End someone's participation now. Commits, then publishes the case on ``bus``: their
+    open editors close at once."""
     me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     participant = _case_participant(session, case_id, participant_id)
     if (
@@ -414,9 +367,6 @@ def remove_participant(
 def _log_change(
     session: Session, *, me: Participant, actor: User, participant: Participant, detail: str
 ) -> None:
-    # a local import: the audit service itself looks up participants
-    from app.services import audit
-
     audit.add_for_participant(
         session,
         participant=me,

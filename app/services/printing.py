@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.crdt.restore import load_doc
 from app.crdt.schema import read_document, section_schema, section_title
 from app.models import Case, Participant, Section, User, Version
-from app.services import cases, documents, participants, versions
-from app.services.participants import Member
+from app.services import cases, documents, versions
+from app.services.membership import Member, active_members, names_of
 
 
 @dataclass
@@ -62,8 +62,8 @@ def build(
 ) -> PrintModel:
     """Collect what ``user`` may read of the case into a model for the print template."""
     mine = cases.case_for(session, user=user, case_id=case_id)
-    members = participants.active_members(session, case_id=case_id)
-    names = {m.participant.id: m.user.name for m in members if m.participant.id is not None}
+    members = active_members(session, case_id=case_id)
+    names = names_of(members)
     latest = version or versions.latest_version(session, case_id=case_id)
     model = PrintModel(
         case=mine.case,
@@ -78,6 +78,7 @@ def build(
     )
     for access in documents.documents_for_user(session, user=user, case_id=case_id):
         document = access.document
+        key = access.section_name
         doc = load_doc(states.get(document.id, b""))
         if document.section == Section.verhaal:
             owner = names.get(document.owner_participant_id or 0)
@@ -85,9 +86,8 @@ def build(
                 continue
             owner_id = document.owner_participant_id
             role_label = next((m.role_label for m in members if m.participant.id == owner_id), "")
-            model.stories.append(Story(owner, role_label, read_document("verhaal", doc)))
+            model.stories.append(Story(owner, role_label, read_document(key, doc)))
         else:
-            key = str(document.section)
             model.sections[key] = PrintedSection(
                 key=key,
                 title=section_title(key),

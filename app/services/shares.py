@@ -35,7 +35,7 @@ from app.services import audit, consent
 from app.services.access_bus import AccessBus
 from app.services.display import display_value
 from app.services.errors import Conflict, Gone, InvalidInput, NotFound
-from app.services.participants import active_members, require_aanspreekpunt
+from app.services.membership import active_members, names_of, require_aanspreekpunt
 
 MAX_DAYS = 365
 DEFAULT_DAYS = 30
@@ -146,12 +146,12 @@ def create_share(
     ground: str = consent.Ground.toestemming,
     motivation: str = "",
     scope: object = None,
-    bus: AccessBus | None = None,
+    bus: AccessBus,
 ) -> NewShare:
     """Make a share link. Only the aanspreekpunt; only when the consent for ``audience``
     covers it (409 naming who still has to consent), or on a legal ground with a written
     motivation. ``scope`` is a non-empty list of the audience's part codes (None: the
-    audience's default parts)."""
+    audience's default parts). Commits, then publishes the case on ``bus``."""
     me = require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
     parts: list[str] = []
@@ -218,8 +218,7 @@ def create_share(
         ),
     )
     session.commit()
-    if bus is not None:
-        bus.publish(case_id)
+    bus.publish(case_id)
     return NewShare(share, token)
 
 
@@ -229,10 +228,10 @@ def revoke_share(
     actor: User,
     share_id: str,
     case_id: str | None = None,
-    bus: AccessBus | None = None,
+    bus: AccessBus,
 ) -> Share:
     """Stop a link at once (only the aanspreekpunt of its case); a legal ground made for it
-    ends too."""
+    ends too. Commits, then publishes the case on ``bus``."""
     share = session.get(Share, share_id)
     if share is None or (case_id is not None and share.case_id != case_id):
         raise NotFound()
@@ -242,7 +241,9 @@ def revoke_share(
         share.revoked_by_participant_id = me.id
         session.add(share)
         if share.legal_consent_id is not None:
-            consent.end_legal_ground(session, participant=me, consent_id=share.legal_consent_id)
+            consent.add_legal_ground_withdrawal(
+                session, participant=me, consent_id=share.legal_consent_id
+            )
         audit.add_for_participant(
             session,
             participant=me,
@@ -252,8 +253,7 @@ def revoke_share(
             detail=f"Link voor {share.label} stopgezet",
         )
         session.commit()
-    if bus is not None:
-        bus.publish(share.case_id)
+    bus.publish(share.case_id)
     return share
 
 
@@ -297,7 +297,7 @@ class SharedView:
     big_five: list[dict[str, Any]] = field(default_factory=list)
     analysis_schema: dict[str, Any] = field(default_factory=dict)
     analysis: dict[str, Any] = field(default_factory=dict)
-    names: dict[int | None, str] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
 
     def shows(self, part: str) -> bool:
         return part in self.parts
@@ -320,7 +320,7 @@ def open_share(session: Session, *, token: str, on: date | None = None) -> Share
         audience=consent.AUDIENCES[share.audience],
         parts=parts,
     )
-    names = {m.participant.id: m.user.name for m in active_members(session, case_id=case.id)}
+    names = names_of(active_members(session, case_id=case.id))
     wanted = set(parts)
     if wanted & {"school_doelen", "school_acties", "plan"}:
         plan = read_section(session, case_id=case.id, section=Section.plan)
@@ -361,7 +361,7 @@ def open_share(session: Session, *, token: str, on: date | None = None) -> Share
     return view
 
 
-def _person_name(person: dict[str, Any] | None, names: dict[int | None, str]) -> str:
+def _person_name(person: dict[str, Any] | None, names: dict[int, str]) -> str:
     if not person:
         return ""
     if "participant_id" in person:
@@ -369,7 +369,7 @@ def _person_name(person: dict[str, Any] | None, names: dict[int | None, str]) ->
     return str(person.get("name", ""))
 
 
-def _action_view(action: dict[str, Any], names: dict[int | None, str]) -> dict[str, Any]:
+def _action_view(action: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     return {
         "wat": action.get("wat", ""),
         "wie": _person_name(action.get("wie"), names),
@@ -383,7 +383,7 @@ def _current_goals(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [g for g in plan.get("doelen", []) if g.get("status") != "gestopt"]
 
 
-def _goal_view(goal: dict[str, Any], names: dict[int | None, str]) -> dict[str, Any]:
+def _goal_view(goal: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     return {
         "doel": goal.get("doel", ""),
         "domein": option_label("big_five", goal.get("domein")),
@@ -393,7 +393,7 @@ def _goal_view(goal: dict[str, Any], names: dict[int | None, str]) -> dict[str, 
     }
 
 
-def _big_five(view: SharedView, domains: dict[str, Any], names: dict[int | None, str]) -> None:
+def _big_five(view: SharedView, domains: dict[str, Any], names: dict[int, str]) -> None:
     block = section_schema(Section.perspectief)["blocks"][0]
     view.big_five_columns = [f["label"] for f in block["fields"]]
     for option in options(block["groups"]):
@@ -401,15 +401,12 @@ def _big_five(view: SharedView, domains: dict[str, Any], names: dict[int | None,
         view.big_five.append(
             {
                 "gebied": option["label"],
-                "values": [
-                    display_value(f, row.get(f["key"]), names)  # type: ignore[arg-type]
-                    for f in block["fields"]
-                ],
+                "values": [display_value(f, row.get(f["key"]), names) for f in block["fields"]],
             }
         )
 
 
-def _school_plan(view: SharedView, plan: dict[str, Any], names: dict[int | None, str]) -> None:
+def _school_plan(view: SharedView, plan: dict[str, Any], names: dict[int, str]) -> None:
     wanted = set(view.parts)
     for goal in _current_goals(plan):
         actions = goal.get("acties", [])

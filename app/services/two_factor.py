@@ -22,9 +22,10 @@ import segno
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
-from app.models import PROFESSIONAL_ROLES, Participant, RecoveryCode, User, utcnow
+from app.models import Participant, RecoveryCode, User, utcnow
 from app.services import throttle
 from app.services.errors import InvalidInput
+from app.services.membership import PROFESSIONAL_ROLES
 from app.settings import Settings
 
 ISSUER = "eenplan"

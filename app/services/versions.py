@@ -26,8 +26,9 @@ from app.models import (
     VersionDocument,
     utcnow,
 )
-from app.services import audit, participants
+from app.services import audit
 from app.services.errors import InvalidInput, NotFound
+from app.services.membership import active_members, active_participant, require_aanspreekpunt
 
 GENESIS_HASH = "0" * 64
 
@@ -84,11 +85,19 @@ def content_hash(version: Version, documents: list[VersionDocument]) -> str:
 
 
 def case_documents(session: Session, *, case_id: str) -> list[Document]:
+    """Every document of the case, oldest first."""
     return list(
         session.exec(
             select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
         ).all()
     )
+
+
+def documents_to_freeze(session: Session, *, actor: User, case_id: str) -> list[str]:
+    """The ids of the documents a new version freezes: all of the case's (only the
+    aanspreekpunt adopts, so anyone else gets Forbidden before any state is read)."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    return [document.id for document in case_documents(session, case_id=case_id)]
 
 
 def _newest_update_id(session: Session, document_id: str) -> int:
@@ -113,7 +122,7 @@ def adopt(
 
     ``states`` maps each document id to its whole state as one CRDT update.
     """
-    participants.require_aanspreekpunt(session, user=actor, case_id=case_id)
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
     title = title.strip()
     if not title:
@@ -159,7 +168,7 @@ def adopt(
     session.add(version)
     audit.add_for_participant(
         session,
-        participant=participants.active_participant(session, user=actor, case_id=case_id),
+        participant=active_participant(session, user=actor, case_id=case_id),
         user=actor,
         action=audit.Action.version_created,
         subject=f"versie {version.number}",
@@ -194,10 +203,16 @@ def get_version(session: Session, *, case_id: str, number: int) -> Version:
 
 
 def version_documents(session: Session, *, version: Version) -> dict[str, VersionDocument]:
+    """Document id → what the version froze of it."""
     rows = session.exec(
         select(VersionDocument).where(VersionDocument.version_id == version.id)
     ).all()
     return {row.document_id: row for row in rows}
+
+
+def frozen_states(session: Session, *, version: Version) -> dict[str, bytes]:
+    """Document id → its whole state as the version froze it."""
+    return {d: row.state for d, row in version_documents(session, version=version).items()}
 
 
 @dataclass(frozen=True)
@@ -234,7 +249,7 @@ def record_approval(
     session: Session, *, actor: User, case_id: str, number: int, decision: str, remark: str
 ) -> Approval:
     """A participant's own answer on a version; a new answer replaces the old one in view."""
-    participant = participants.active_participant(session, user=actor, case_id=case_id)
+    participant = active_participant(session, user=actor, case_id=case_id)
     version = get_version(session, case_id=case_id, number=number)
     try:
         parsed = Decision(decision)
@@ -289,7 +304,7 @@ def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
     for row in rows:
         newest[row.participant_id] = row
     lines = []
-    for member in participants.active_members(session, case_id=version.case_id):
+    for member in active_members(session, case_id=version.case_id):
         pid = member.participant.id
         lines.append(ApprovalLine(member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
     for pid, approval in newest.items():
@@ -301,6 +316,7 @@ def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
 
 
 def can_adopt(participant: Participant) -> bool:
+    """Only the vast aanspreekpunt adopts a version."""
     return participant.role == Role.aanspreekpunt
 
 

@@ -10,6 +10,7 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import { WebsocketProvider, messageSync } from 'y-websocket'
 import closeCodes from '../../app/crdt/close_codes.json'
+import { afterEachSyncMessage, stopSendingLocalChanges } from './compat-y-websocket.js'
 
 const CLOSE = closeCodes.codes
 // Closes after which connecting again cannot help: the server must not see this copy again
@@ -89,9 +90,9 @@ export class Connection {
     if (!presence) this.provider.awareness.setLocalState(null)
     if (!editable) {
       // a viewer never sends changes (the server would drop them anyway)
-      doc.off('update', this.provider._updateHandler)
+      stopSendingLocalChanges(this.provider, doc)
     }
-    this.wrapSyncHandler()
+    afterEachSyncMessage(this.provider, (kind) => this.afterSyncMessage(kind))
 
     this.onUpdate = (_update, origin) => {
       if (origin === this.provider || !this.editable) return
@@ -170,17 +171,13 @@ export class Connection {
     try { localStorage.removeItem(this.cacheKey) } catch { /* private mode */ }
   }
 
-  wrapSyncHandler () {
-    const original = this.provider.messageHandlers[messageSync]
-    this.provider.messageHandlers[messageSync] = (encoder, decoder, provider, emitSynced, type) => {
-      const kind = decoder.arr[decoder.pos] // the sync message type, one varint byte
-      original(encoder, decoder, provider, emitSynced, type)
-      if (kind === syncProtocol.messageYjsSyncStep1) this.serverAsked = true
-      if (kind === syncProtocol.messageYjsSyncStep2 && this.probes.length > 0) {
-        this.savedSeq = Math.max(this.savedSeq, this.probes.shift())
-        if (!this.unsaved()) this.dropCache()
-        this.report()
-      }
+  /** The server asked for our state (step 1), or answered a probe (step 2). */
+  afterSyncMessage (kind) {
+    if (kind === syncProtocol.messageYjsSyncStep1) this.serverAsked = true
+    if (kind === syncProtocol.messageYjsSyncStep2 && this.probes.length > 0) {
+      this.savedSeq = Math.max(this.savedSeq, this.probes.shift())
+      if (!this.unsaved()) this.dropCache()
+      this.report()
     }
   }
 

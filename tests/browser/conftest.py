@@ -24,7 +24,7 @@ from app.crdt import store
 from app.db import make_engine
 from app.migrate import upgrade_to_head
 from app.models import Document, Role, Section, User
-from app.services import cases, participants, two_factor
+from app.services import cases, membership, participants, two_factor
 from app.services.documents import documents_for_user
 from tests.conftest import PASSWORD, _totp_secret, _years_ago, make_user, next_totp_code
 
@@ -92,7 +92,7 @@ def _seed(database_url: str) -> tuple[str, dict[str, User], dict[str, dict[str, 
                 name = access.section_name
                 if access.document.section == Section.verhaal:
                     owner = access.document.owner_participant_id
-                    mine = participants.find_active_participant(
+                    mine = membership.find_active_participant(
                         db,
                         user_id=user.id,
                         case_id=case.id,  # type: ignore[arg-type]

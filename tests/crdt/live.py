@@ -37,7 +37,7 @@ from app.crdt.protocol import (
 from app.db import make_engine
 from app.models import Role, Section, User
 from app.security import SESSION_COOKIE
-from app.services import cases, participants
+from app.services import cases, membership, participants
 from tests.conftest import Family, _years_ago, make_user, next_totp_code
 from tests.crdt.conftest import doc_id_of
 
@@ -245,7 +245,7 @@ def family_with_document(database_url: str) -> tuple[Family, str]:
             case=case,
             people={"aanspreekpunt": wij, "jongere": youth},
             places={
-                "aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id),
+                "aanspreekpunt": membership.active_participant(db, user=wij, case_id=case.id),
                 "jongere": place,
             },
         )

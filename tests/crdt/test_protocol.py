@@ -1,17 +1,22 @@
-"""Strict parsing of what clients send."""
+"""Strict parsing of what clients send, and the encoders we write ourselves."""
 
 from __future__ import annotations
 
 import pytest
+from pycrdt import Doc, Text, handle_sync_message
 
 from app.crdt.protocol import (
+    MAX_VAR_UINT,
     AwarenessEntry,
     AwarenessMessage,
     ProtocolError,
     QueryAwareness,
     SyncStep1,
+    SyncStep2,
     awareness_message,
+    create_sync_step2_message,
     parse_message,
+    write_var_uint,
 )
 
 
@@ -50,3 +55,32 @@ def test_awareness_roundtrips_names_outside_ascii() -> None:
 def test_awareness_removal_is_null() -> None:
     entry = AwarenessEntry(5, 2, None)
     assert parse_message(awareness_message([entry])) == AwarenessMessage((entry,))
+
+
+@pytest.mark.parametrize(
+    ("number", "encoded"),
+    [
+        (0, b"\x00"),
+        (1, b"\x01"),
+        (127, b"\x7f"),
+        (128, b"\x80\x01"),
+        (300, b"\xac\x02"),
+        (2**32 - 1, b"\xff\xff\xff\xff\x0f"),
+        (MAX_VAR_UINT, b"\xff\xff\xff\xff\xff\xff\xff\x0f"),
+    ],
+)
+def test_numbers_are_written_as_lib0_writes_them(number: int, encoded: bytes) -> None:
+    assert write_var_uint(number) == encoded
+
+
+def test_a_sync_step2_we_write_is_read_by_pycrdt_and_by_our_parser() -> None:
+    source: Doc = Doc()
+    source["text"] = text = Text()
+    text += "Zoë schrijft"
+    update = source.get_update()
+    message = create_sync_step2_message(update)
+    assert parse_message(message) == SyncStep2(update)
+    target: Doc = Doc()
+    target["text"] = received = Text()
+    assert handle_sync_message(message[1:], target) is None
+    assert str(received) == "Zoë schrijft"

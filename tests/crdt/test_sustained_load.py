@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 from app.crdt.store import stored_doc
 from app.db import make_engine
 from app.models import DocumentSnapshot, Role, Section, User
-from app.services import cases, participants
+from app.services import cases, membership, participants
 from tests.conftest import PASSWORD, Family, _years_ago, make_user
 from tests.crdt.conftest import doc_id_of
 from tests.crdt.live import LiveServer, LiveYClient, running
@@ -53,7 +53,7 @@ def _family(db: Session, n: int) -> Family:
         db, actor=wij, label=f"Gezin Last {n}", youth_birth_date=_years_ago(14).isoformat()
     )
     people = {"aanspreekpunt": wij}
-    places = {"aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)}
+    places = {"aanspreekpunt": membership.active_participant(db, user=wij, case_id=case.id)}
     for key, role, gezag, professional in [
         ("jongere", Role.jongere, False, False),
         ("moeder", Role.ouder, True, False),

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import Session, select
 
 from app.models import Consent, Participant, Role, User
-from app.services import cases, consent, documents, participants
+from app.services import cases, consent, documents, membership, participants
+from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import make_user
 
@@ -34,7 +35,7 @@ def household(db: Session) -> Household:
     wij = make_user(db, "Wendy WIJ", professional=True)
     case = cases.create_case(db, actor=wij, label="Gezin Datum", youth_birth_date=BIRTH.isoformat())
     users = {"aanspreekpunt": wij}
-    places = {"aanspreekpunt": participants.active_participant(db, user=wij, case_id=case.id)}
+    places = {"aanspreekpunt": membership.active_participant(db, user=wij, case_id=case.id)}
     for key, name, role, gezag in [
         ("jongere", "Sanne", Role.jongere, False),
         ("moeder", "Marieke", Role.ouder, True),
@@ -51,7 +52,13 @@ def household(db: Session) -> Household:
 
 def _give(db: Session, h: Household, who: str, on: date, audience: str = "school") -> Consent:
     return consent.decide(
-        db, user=h.users[who], case_id=h.case_id, audience=audience, decision="given", on=on
+        db,
+        user=h.users[who],
+        case_id=h.case_id,
+        audience=audience,
+        decision="given",
+        on=on,
+        bus=AccessBus(),
     )
 
 
@@ -111,6 +118,7 @@ def test_a_parent_can_be_passed_over_only_with_a_recorded_reason(
             parent_participant_id=vader,
             reason="",
             on=AGE_14,
+            bus=AccessBus(),
         )
     record = consent.pass_over_parent(
         db,
@@ -120,6 +128,7 @@ def test_a_parent_can_be_passed_over_only_with_a_recorded_reason(
         parent_participant_id=vader,
         reason="Vader is onbereikbaar, al een half jaar geen contact.",
         on=AGE_14,
+        bus=AccessBus(),
     )
     assert record.passed_over_participant_id == vader
     assert record.grantor_role == "aanspreekpunt"
@@ -138,6 +147,7 @@ def test_only_the_aanspreekpunt_can_pass_over_a_parent(db: Session, household: H
             parent_participant_id=household.places["vader"].id or 0,
             reason="Ik wil niet dat hij meebeslist over school.",
             on=AGE_14,
+            bus=AccessBus(),
         )
 
 
@@ -151,6 +161,7 @@ def test_passing_over_a_parent_is_not_possible_under_12(db: Session, household: 
             parent_participant_id=household.places["vader"].id or 0,
             reason="Vader is onbereikbaar, al een half jaar geen contact.",
             on=AGE_11,
+            bus=AccessBus(),
         )
 
 
@@ -191,6 +202,7 @@ def test_a_change_is_a_new_version_and_old_versions_stay_unchanged(
         audience="school",
         decision="withdrawn",
         on=AGE_14,
+        bus=AccessBus(),
     )
     again = _give(db, household, "jongere", AGE_14)
     rows = db.exec(
@@ -214,6 +226,7 @@ def test_withdrawing_without_consent_is_refused(db: Session, household: Househol
             audience="school",
             decision="withdrawn",
             on=AGE_14,
+            bus=AccessBus(),
         )
 
 
@@ -227,6 +240,7 @@ def test_consent_expires_after_the_chosen_period(db: Session, household: Househo
             decision="given",
             months=3,
             on=AGE_14,
+            bus=AccessBus(),
         )
     assert consent.consent_state(db, household.case_id, "school", date(2024, 12, 1)).complete
     later = consent.consent_state(db, household.case_id, "school", date(2024, 12, 2))

@@ -1,1 +1,0 @@
-"""HTTP and WebSocket routes. Thin: authenticate, call a service, render."""

@@ -1,0 +1,181 @@
+"""Your own account: two-factor sign-in, sessions and password.
+
+The two-factor page also opens for a session that may only enrol (a professional who must use
+two-factor sign-in and has not set it up yet); every other page needs a full sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.models import User
+from app.security import SESSION_COOKIE, token_hash
+from app.services import accounts, two_factor
+from app.services.errors import InvalidInput, TooManyAttempts
+from app.settings import Settings
+from app.web.deps import ClientIP, CurrentUser, EnrollingUser, SessionDep, SettingsDep
+from app.web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> Response:
+    return render(
+        request,
+        "pages/account.html",
+        {
+            "user": user,
+            "nav": "account",
+            "required": two_factor.is_required(session, user=user, settings=settings),
+            "sessions": len(accounts.active_sessions(session, user=user)),
+        },
+    )
+
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+
+def _enrolment_context(session: SessionDep, settings: Settings, user: User) -> dict[str, object]:
+    context: dict[str, object] = {
+        "user": user,
+        "nav": "account",
+        "required": two_factor.is_required(session, user=user, settings=settings),
+        "errors": {},
+    }
+    if user.uses_two_factor:
+        context["remaining"] = two_factor.remaining_recovery_codes(session, user=user)
+    else:
+        secret = two_factor.pending_secret(session, user=user)
+        context["secret_groups"] = [secret[i : i + 4] for i in range(0, len(secret), 4)]
+        context["qr_svg"] = two_factor.qr_svg(user, secret)
+    return context
+
+
+@router.get("/account/tweestapsverificatie", response_class=HTMLResponse)
+def two_factor_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: EnrollingUser
+) -> Response:
+    return render(request, "pages/two_factor.html", _enrolment_context(session, settings, user))
+
+
+@router.post("/account/tweestapsverificatie", response_class=HTMLResponse)
+def confirm_two_factor(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: EnrollingUser,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        codes = two_factor.confirm_enrolment(session, user=user, code=code, settings=settings)
+    except (InvalidInput, TooManyAttempts) as exc:
+        context = _enrolment_context(session, settings, user)
+        context.update(error=exc.message, errors={"code": exc.message})
+        response = render(request, "pages/two_factor.html", context, status_code=exc.status_code)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    accounts.finish_enrolment(session, user=user, token=request.cookies.get(SESSION_COOKIE))
+    return render(
+        request,
+        "pages/recovery_codes.html",
+        {"user": user, "nav": "account", "codes": codes, "first_time": True},
+    )
+
+
+@router.post("/account/herstelcodes", response_class=HTMLResponse)
+def new_recovery_codes(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    if not user.uses_two_factor:
+        return RedirectResponse("/account/tweestapsverificatie", status_code=303)
+    codes = two_factor.replace_recovery_codes(session, user=user)
+    return render(
+        request,
+        "pages/recovery_codes.html",
+        {"user": user, "nav": "account", "codes": codes, "first_time": False},
+    )
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+@router.get("/account/sessies", response_class=HTMLResponse)
+def sessions_page(
+    request: Request, session: SessionDep, user: CurrentUser, beeindigd: int | None = None
+) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    return render(
+        request,
+        "pages/sessions.html",
+        {
+            "user": user,
+            "nav": "account",
+            "sessions": accounts.active_sessions(session, user=user),
+            "current": token_hash(token) if token else "",
+            "ended": beeindigd,
+        },
+    )
+
+
+@router.post("/account/sessies/overal-uitloggen")
+def end_other_sessions(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    ended = accounts.end_other_sessions(
+        session, user=user, keep_token=request.cookies.get(SESSION_COOKIE)
+    )
+    return RedirectResponse(f"/account/sessies?beeindigd={ended}", status_code=303)
+
+
+# --- password ------------------------------------------------------------------------------
+
+
+@router.get("/account/wachtwoord", response_class=HTMLResponse)
+def password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "pages/password.html", {"user": user, "nav": "account", "errors": {}})
+
+
+@router.post("/account/wachtwoord", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client_ip: ClientIP,
+    user: CurrentUser,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    new_password_again: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        accounts.change_password(
+            session,
+            user=user,
+            current=current_password,
+            new=new_password,
+            new_again=new_password_again,
+            client_ip=client_ip,
+            settings=settings,
+            keep_token=request.cookies.get(SESSION_COOKIE),
+        )
+    except TooManyAttempts as exc:
+        response = render(
+            request,
+            "pages/password.html",
+            {"user": user, "nav": "account", "errors": {}, "error": exc.message},
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except InvalidInput as exc:
+        return render(
+            request,
+            "pages/password.html",
+            {"user": user, "nav": "account", "errors": exc.field_errors, "error": exc.message},
+            status_code=422,
+        )
+    return render(
+        request, "pages/password.html", {"user": user, "nav": "account", "errors": {}, "done": True}
+    )
