@@ -127,6 +127,8 @@ class Room:
         self._tail: asyncio.Future[None] | None = None
         self._looked_up: set[int] = set()
         self._outboxes: dict[Connection, _PresenceOutbox] = {}
+        # True once a change was stored through this room (by anyone, on this node).
+        self.changed = False
 
     # -- connections ------------------------------------------------------------------------
 
@@ -297,6 +299,12 @@ class Room:
         if accepted:
             self._broadcast(awareness_message(accepted), exclude=None)
 
+    def show_server_presence(self, entries: list[AwarenessEntry]) -> None:
+        """Presence of the server itself (a notice for everyone who has the document open)."""
+        accepted = self.presence.accept_remote(tuple(entries), user_id=None)
+        if accepted:
+            self._broadcast(awareness_message(accepted), exclude=None)
+
     # -- storing ----------------------------------------------------------------------------
 
     def _store(
@@ -338,6 +346,7 @@ class Room:
             log.error("a stored change did not apply to %s: %r; reloading", self.doc_id, exc)
             self.fail(CLOSE_RESTART)
             return
+        self.changed = True
         if self.broken:
             return
         self._broadcast(create_update_message(pending.change.update), exclude=pending.origin)

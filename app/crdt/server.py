@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import threading
 import weakref
 from collections import Counter
@@ -39,7 +40,14 @@ from app.crdt.close_codes import (
 )
 from app.crdt.connection import DEFAULT_SEND_QUEUE, Connection, TokenBucket
 from app.crdt.policy import Access, AccessPolicy, Identity
-from app.crdt.protocol import ProtocolError, SyncStep2, SyncUpdate, parse_message
+from app.crdt.protocol import (
+    AwarenessEntry,
+    ProtocolError,
+    SyncStep2,
+    SyncUpdate,
+    encode_awareness_update,
+    parse_message,
+)
 from app.crdt.pubsub import Event, EventKind, PubSub
 from app.crdt.room import (
     DEFAULT_MAX_DOCUMENT_BYTES,
@@ -57,6 +65,8 @@ log = logging.getLogger(__name__)
 ACCESS_WAIT_SECONDS = 10.0
 MESSAGE_BURST_SECONDS = 5.0
 AWARENESS_MESSAGE = 1  # the first byte of a y-websocket awareness message
+NOTICE_SECONDS = 120.0
+SERVER_ROLE = "server"  # the role in the presence of the server's own notices
 
 
 @dataclass
@@ -101,8 +111,12 @@ class RoomServer:
         pubsub: PubSub,
         limits: ServerLimits | None = None,
         config: RoomConfig | None = None,
+        on_unloaded: Callable[[str], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         self.policy = policy
+        # Called with a document id when its room was unloaded after changes were made in it:
+        # the end of an editing session (the app keeps an automatic checkpoint then).
+        self.on_unloaded = on_unloaded
         self.store = store
         self.pubsub = pubsub
         self.limits = limits or ServerLimits()
@@ -348,6 +362,9 @@ class RoomServer:
             await room.settled()
             del self.rooms[room.doc_id]
             room.close()
+        if self.on_unloaded is not None and room.changed:
+            # An editing session ended (the last person left a while ago).
+            self._spawn(self.on_unloaded(room.doc_id))
 
     # -- server-side changes ----------------------------------------------------------------
 
@@ -370,6 +387,26 @@ class RoomServer:
             await room.settled()
             return state
         return (await self.store.load(doc_id)).state
+
+    def announce(
+        self, doc_id: str, notice: dict[str, Any], *, seconds: float = NOTICE_SECONDS
+    ) -> None:
+        """Show a notice to everyone who has the document open, on every node, for ``seconds``
+        (e.g. who restored what). It travels as presence of the server itself: a state
+        ``{"notice": notice, "user": {"name": "eenplan", "role": "server"}}`` under a client id
+        of its own, which editors show as a message, not as a person. Call it on the loop."""
+        client_id = secrets.randbelow(2**31 - 1) + 1
+        state = {"notice": notice, "user": {"name": "eenplan", "role": SERVER_ROLE}}
+        self._show_server_presence(doc_id, AwarenessEntry(client_id, 1, state))
+        asyncio.get_running_loop().call_later(
+            seconds, self._show_server_presence, doc_id, AwarenessEntry(client_id, 2, None)
+        )
+
+    def _show_server_presence(self, doc_id: str, entry: AwarenessEntry) -> None:
+        room = self.rooms.get(doc_id)
+        if room is not None and not room.broken:
+            room.show_server_presence([entry])
+        self.pubsub.publish("awareness", doc_id, b"|" + encode_awareness_update([entry]))
 
     # -- access changes ---------------------------------------------------------------------
 

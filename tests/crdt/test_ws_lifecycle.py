@@ -218,3 +218,23 @@ def test_a_write_sent_right_after_losing_access_is_never_stored(
         assert expect_close(ws_mother) == 4403
     with connect(family.user("specialist"), doc_id) as ws:
         assert YClient(ws).sync().content() == "voor "
+
+
+def test_the_end_of_an_editing_session_is_reported_once_the_room_unloads(
+    connect: Connect, family: Family, db: Session, rooms: RoomServer
+) -> None:
+    ended: list[str] = []
+
+    async def record(doc_id: str) -> None:
+        ended.append(doc_id)
+
+    rooms.on_unloaded = record
+    rooms.config.unload_after_seconds = 0
+    edited, read = doc_id_of(db, family, Section.analyse), doc_id_of(db, family, Section.plan)
+    with connect(family.user("jongere"), edited) as ws, connect(family.user("moeder"), read) as r:
+        client = YClient(ws).sync()
+        YClient(r).sync()
+        client.type("klaar")
+        client.barrier()
+    eventually(lambda: edited not in rooms.rooms and read not in rooms.rooms)
+    eventually(lambda: ended == [edited])  # a room nobody changed ends no session

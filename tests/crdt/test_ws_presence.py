@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app.crdt.server import RoomServer
 from app.models import Section
 from tests.conftest import Family
 from tests.crdt.conftest import Connect, doc_id_of
@@ -98,3 +99,24 @@ def test_an_older_awareness_clock_does_not_overwrite_a_newer_state(
         a.announce({"cursor": 2}, clock=2)
         a.barrier()
         assert a.awareness[a.client_id]["cursor"] == 1  # type: ignore[index]
+
+
+def test_a_notice_of_the_server_reaches_everyone_who_has_the_document_open_and_then_goes(
+    connect: Connect, family: Family, db: Session, rooms: RoomServer
+) -> None:
+    doc_id = doc_id_of(db, family, Section.analyse)
+    with connect(family.user("jongere"), doc_id) as ws_a:
+        a = YClient(ws_a).sync()
+        ws_a.portal.call(
+            lambda: rooms.announce(doc_id, {"kind": "restore", "by": "Wendy"}, seconds=0.2)
+        )
+        a.pump_until(lambda: any(s and "notice" in s for s in a.awareness.values()))
+        (server_id,) = [k for k, s in a.awareness.items() if s and "notice" in s]
+        state = a.awareness[server_id]
+        assert state is not None
+        assert state["notice"] == {"kind": "restore", "by": "Wendy"}
+        assert state["user"]["role"] == "server"
+        with connect(family.user("moeder"), doc_id) as ws_b:
+            late = YClient(ws_b).sync()  # a late joiner sees it too
+            assert late.awareness[server_id] is not None
+        a.pump_until(lambda: a.awareness.get(server_id, {}) is None)
