@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 from starlette.testclient import WebSocketTestSession
 
+from app.crdt.protocol import create_update_message
 from app.crdt.pubsub import InProcessHub, InProcessPubSub
 from app.crdt.server import RoomServer
 from app.main import create_app
@@ -26,6 +27,7 @@ from app.services import participants
 from app.settings import Settings
 from tests.conftest import ORIGIN, Family
 from tests.crdt.conftest import doc_id_of
+from tests.crdt.craft import Update, state_of, string
 from tests.crdt.yclient import YClient, expect_close
 
 REDIS_URL = os.environ.get("EENPLAN_TEST_REDIS_URL")
@@ -197,3 +199,36 @@ def test_after_a_gap_in_the_bus_a_node_catches_up_from_the_database_and_rechecks
         ws_b.portal.call(two.rooms._after_gap)  # what the Redis bus calls once it is back
         b.pump_until(lambda: b.content() == "gemist door node 2")
         assert expect_close(ws_s) == 4403
+
+
+def test_a_client_id_stays_with_its_account_on_every_node(
+    nodes: tuple[Node, Node], open_on: OpenOn, family: Family, db: Session
+) -> None:
+    one, two = nodes
+    doc_id = doc_id_of(db, family, Section.analyse)
+    with (
+        open_on(one, family.user("jongere"), doc_id) as ws_first,
+        open_on(two, family.user("moeder"), doc_id) as ws_mother,
+    ):
+        first = YClient(ws_first).sync()
+        mother = YClient(ws_mother).sync()
+        first.type("op node 1, ")
+        first.barrier()
+        mother.pump_until(lambda: "op node 1" in mother.content())
+        # The youth's tab moves to node 2 with the same Yjs document (and client id) …
+        with open_on(two, family.user("jongere"), doc_id) as ws_moved:
+            moved = YClient(ws_moved)
+            moved.doc, moved.text = first.doc, first.text
+            moved.sync()
+            moved.type("verder op node 2")
+            moved.barrier()
+        # … but the mother cannot write under it, on either node.
+        mother.pump_until(lambda: "verder op node 2" in mother.content())
+        clock = state_of(mother.doc)[first.client_id]
+        forged = Update().add(
+            first.client_id, clock, string("!", origin=(first.client_id, clock - 1))
+        )
+        ws_mother.send_bytes(create_update_message(forged.encode()))
+        assert expect_close(ws_mother) == 1007
+    with open_on(one, family.user("specialist"), doc_id) as ws:
+        assert YClient(ws).sync().content() == "op node 1, verder op node 2"
