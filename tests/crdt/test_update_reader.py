@@ -424,6 +424,8 @@ def test_clocks_past_what_yrs_counts_are_refused() -> None:
         read_update(beyond.encode())
     with pytest.raises(UpdateFormatError):
         read_update(craft.Update().delete(1, 2**32 - 5, 5).encode())
+    with pytest.raises(UpdateFormatError):
+        read_update(craft.Update().add(1, 0, craft.string("x", origin=(2, 2**32))).encode())
 
 
 def test_obsolete_json_content_is_refused() -> None:
