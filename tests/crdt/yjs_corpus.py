@@ -18,6 +18,7 @@ SCRIPT = ROOT / "tests" / "interop" / "yjs_updates.mjs"
 SEED = 20261109
 CORPUS_SESSIONS = 120
 HONEST_SESSIONS = 60
+OFFLINE_SESSIONS = 30
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class YjsUpdate:
 @dataclass(frozen=True)
 class YjsSession:
     section: str
+    offline: bool  # someone worked offline for a while, then reconnected
     updates: list[tuple[str, bytes]]  # (author, update) in the order the server receives them
     server_state: bytes  # the state vector of a Yjs document that applied all of them
 
@@ -51,6 +53,7 @@ def corpus() -> YjsCorpus:
         "seed": SEED,
         "corpusSessions": CORPUS_SESSIONS,
         "honestSessions": HONEST_SESSIONS,
+        "offlineSessions": OFFLINE_SESSIONS,
     }
     result = subprocess.run(
         ["node", str(SCRIPT), json.dumps(options)],
@@ -70,6 +73,7 @@ def corpus() -> YjsCorpus:
             sessions.append(
                 YjsSession(
                     record["section"],
+                    record["offline"],
                     [(author, bytes.fromhex(update)) for author, update in record["updates"]],
                     bytes.fromhex(record["state"]),
                 )

@@ -1,14 +1,16 @@
 // Random Yjs updates for the update reader's and the admission rules' property tests.
 //
-// Usage: node yjs_updates.mjs '<json>' with {seed, corpusSessions, honestSessions}.
+// Usage: node yjs_updates.mjs '<json>' with {seed, corpusSessions, honestSessions,
+// offlineSessions}.
 // Prints one JSON line per item, deterministic for a seed:
 //   {kind: "update", hex, structs, ds}  an update Yjs made, with what Y.decodeUpdate reads in it:
 //       structs: [[struct, client, clock, length, origin, rightOrigin, parentRoot, parentId,
 //                  parentSub, contentRef, typeRef]]  (struct: "item", "gc" or "skip")
 //       ds: [[client, clock, length]]
-//   {kind: "session", section, updates: [[author, hex]], state}  an honest editing session of
-//       people working on one document of a section, in the order the server receives the
-//       updates; state is the hex of the server's state vector at the end.
+//   {kind: "session", section, offline, updates: [[author, hex]], state}  an honest editing
+//       session of people working on one document of a section, in the order the server
+//       receives the updates; state is the hex of the server's state vector at the end. In an
+//       offline session someone works offline for a while and then reconnects.
 import * as Y from 'yjs'
 import * as prng from 'lib0/prng'
 
@@ -91,13 +93,15 @@ const emitUpdate = (update) => emit({ kind: 'update', hex: toHex(update), ...des
 
 // -- corpus: every kind of content and type Yjs can write, for the reader ------------------------
 
-const editText = (text) => {
+// plain: only typing and deleting, as eenplan's editor does (no formats or embeds, which take
+// places in the text that toString() does not show).
+const editText = (text, plain = false) => {
   const content = text.toString()
   const places = boundaries(content)
   const at = pick(places)
-  const roll = int(0, 9)
+  const roll = plain ? int(0, 6) : int(0, 9)
   if (roll < 5 || content.length === 0) {
-    text.insert(at, words(), chance(0.2) ? { bold: true } : undefined)
+    text.insert(at, words(), !plain && chance(0.2) ? { bold: true } : undefined)
   } else if (roll < 7) {
     const end = pick(places.filter((p) => p >= at))
     if (end > at) text.delete(at, end - at)
@@ -279,7 +283,7 @@ const editPerspectief = (doc) => {
   }
 }
 
-const honestSession = () => {
+const honestSession = (offline) => {
   const section = pick(['plan', 'perspectief'])
   const edit = section === 'plan' ? editPlan : editPerspectief
   const server = new Y.Doc({ gc: false })
@@ -302,34 +306,39 @@ const honestSession = () => {
       if (origin !== 'remote' && person.online) person.outbox.push(update)
     })
   }
-  for (let step = int(5, 40); step > 0; step--) {
-    const person = pick(people)
-    const roll = int(0, 19)
-    if (roll === 0 && person.online) {
-      person.online = false
-    } else if (roll === 1 && !person.online) {
-      // Back online, the way y-websocket syncs: each side sends what the other lacks. A
-      // person's change made during the handshake may reach the server first.
-      person.online = true
-      const serverState = Y.encodeStateVector(server)
-      if (chance(0.3)) {
-        edit(person.doc)
-        for (const update of person.outbox.splice(0)) deliver(person, update)
-      }
-      Y.applyUpdate(person.doc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(person.doc)), 'remote')
-      deliver(person, Y.encodeStateAsUpdate(person.doc, serverState))
-    } else {
+  const reconnect = (person) => {
+    // The way y-websocket syncs: each side sends what the other lacks. The provider sends
+    // local changes as soon as the socket is open, so a change made during this handshake
+    // may reach the server before the changes made offline.
+    person.online = true
+    const serverState = Y.encodeStateVector(server)
+    if (chance(0.5)) {
       edit(person.doc)
-      if (chance(0.7)) {
-        for (const update of person.outbox.splice(0)) deliver(person, update)
-      }
+      for (const update of person.outbox.splice(0)) deliver(person, update)
+    }
+    Y.applyUpdate(person.doc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(person.doc)), 'remote')
+    deliver(person, Y.encodeStateAsUpdate(person.doc, serverState))
+  }
+  const away = offline ? pick(people) : null
+  const steps = int(5, 40)
+  for (let step = 0; step < steps; step++) {
+    if (away && step === 2) away.online = false
+    if (away && step === steps - 3) reconnect(away)
+    const person = pick(people)
+    edit(person.doc)
+    if (person.online && chance(0.7)) {
+      for (const update of person.outbox.splice(0)) deliver(person, update)
     }
   }
+  if (away && !away.online) reconnect(away)
   for (const person of people) {
     for (const update of person.outbox.splice(0)) deliver(person, update)
   }
-  emit({ kind: 'session', section, updates: received, state: toHex(Y.encodeStateVector(server)) })
+  emit({
+    kind: 'session', section, offline, updates: received, state: toHex(Y.encodeStateVector(server))
+  })
 }
 
 for (let i = 0; i < options.corpusSessions; i++) corpusSession()
-for (let i = 0; i < options.honestSessions; i++) honestSession()
+for (let i = 0; i < options.honestSessions; i++) honestSession(false)
+for (let i = 0; i < (options.offlineSessions ?? 0); i++) honestSession(true)
