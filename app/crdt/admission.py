@@ -15,36 +15,42 @@ of it that is new to the document:
 - creates a root type the section's schema does not define, or the wrong kind of root;
 - puts content where it does not belong: string-like content outside texts, values or
   nested types inside texts, a nested type of a kind Yjs documents of eenplan never use
-  (XML, sub-documents), a map entry without a key or a list entry with one.
+  (XML, sub-documents), a map entry without a key or a list entry with one;
+- places an item between neighbours that sit in different places, or names a parent other
+  than where its neighbours sit. yrs takes the parent from one and the map key from another,
+  and links the item into one list while counting it in another: content vanishes without a
+  delete, or the document cannot be read any more;
+- names a right neighbour that comes before its left one in the same struct: yrs then puts
+  the item somewhere else in a running document than in one loaded again;
+- cuts a string between the two halves of a surrogate pair (an emoji): by an item inserted
+  there, a delete that starts or ends there, or a struct the document has up to there. yrs
+  then gives the two parts lengths that do not match their text, deletes other characters
+  than the ones named, and stores a document that reads differently when loaded again.
 
-Whatever is already in the document is left to yrs, which skips it.
+Whatever is already in the document is left to yrs, which skips it. Where an item sits is
+worked out by ``app.crdt.known_content`` with yrs' own rules.
 """
 
 from __future__ import annotations
 
 import enum
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
 
-from app.crdt.known_content import (
-    DELETED_CONTENT,
-    FAMILY_OF_KIND,
-    TEXT_FAMILY,
-    UNKNOWN,
-    VALUE_FAMILY,
-    KnownContent,
-    Where,
-)
+from app.crdt.known_content import Incoming, KnownContent, Place, explicit_place
 from app.crdt.update_reader import (
+    ANY,
+    BINARY,
     DELETED,
     DOC,
+    EMBED,
+    FORMAT,
     GC,
     SKIP,
+    STRING,
     TYPE,
     Y_ARRAY,
     Y_MAP,
     Y_TEXT,
-    ClientGroup,
     Id,
     Struct,
     UpdateOutline,
@@ -55,7 +61,9 @@ ROOT_TEXT = "text"
 ROOT_ARRAY = "array"
 ROOT_MAP = "map"
 
-MAX_REFERENCE_DEPTH = 64
+_KIND_OF_TYPE = {Y_TEXT: ROOT_TEXT, Y_ARRAY: ROOT_ARRAY, Y_MAP: ROOT_MAP}
+_TEXT_CONTENT = (STRING, FORMAT, EMBED)
+_VALUE_CONTENT = (ANY, BINARY, TYPE)
 
 
 class UpdateRefused(ValueError):
@@ -99,162 +107,143 @@ def admit(
             new_clients.append(group.client)
         if group.start > known.next_clock(group.client):
             raise UpdateRefused("the update starts after a gap")
-    incoming = _Incoming(fresh, known)
-    for group in fresh:
-        for struct in incoming.new_structs(group):
-            _check_struct(struct, incoming, roots)
-    incoming.refuse_circles()
-    _check_deletes(outline, known)
+    incoming = Incoming(outline, known)
+    references = _References(incoming)
+    for struct in incoming.new_structs():
+        _check_struct(struct, incoming, references)
+    # Places are worked out through the update's own structs: only once they cannot circle.
+    references.refuse_circles()
+    for struct in incoming.new_structs():
+        _check_place(struct, incoming, roots)
+    _check_deletes(outline, known, incoming)
     return tuple(new_clients)
 
 
-class _Incoming:
-    """The new structs of one update, looked up together with what the document has."""
+class _References:
+    """Which clients' new parts refer to which others', to find circles."""
 
-    def __init__(self, fresh: list[ClientGroup], known: KnownContent) -> None:
-        self.known = known
-        self.groups = {group.client: group for group in fresh}
-        self._starts = {g.client: [s.clock for s in g.structs] for g in fresh}
-        self._edges: dict[int, set[int]] = {client: set() for client in self.groups}
-
-    def new_structs(self, group: ClientGroup) -> list[Struct]:
-        known_end = self.known.next_clock(group.client)
-        return [s for s in group.structs if s.end > known_end]
-
-    def struct_at(self, id_: Id) -> Struct | None:
-        """The new struct of this update holding ``id_``, if any."""
-        group = self.groups.get(id_[0])
-        if group is None or not group.start <= id_[1] < group.end:
-            return None
-        return group.structs[bisect_right(self._starts[id_[0]], id_[1]) - 1]
+    def __init__(self, incoming: Incoming) -> None:
+        self.incoming = incoming
+        self._edges: dict[int, set[int]] = {client: set() for client in incoming.groups}
 
     def require(self, id_: Id, by: Struct) -> None:
         """``id_`` must exist: in the document, or earlier in ``by``'s own run, or in another
         client's new part of this update (remembered, to find circles)."""
         client, clock = id_
-        if self.known.has(id_):
+        if self.incoming.known.has(id_):
             return
         if client == by.client:
-            if clock < by.clock and self.struct_at(id_) is not None:
+            if clock < by.clock and self.incoming.struct_at(id_) is not None:
                 return
             raise UpdateRefused("an item refers to itself or to later changes")
-        if self.struct_at(id_) is None:
+        if self.incoming.struct_at(id_) is None:
             raise UpdateRefused("the update refers to changes the document does not have")
         self._edges[by.client].add(client)
 
-    def family(self, id_: Id, depth: int = 0) -> str:
-        """The family of the content at ``id_``: text, value, or unknown."""
-        if depth > MAX_REFERENCE_DEPTH:
-            return UNKNOWN
-        struct = self.struct_at(id_)
-        where: Where | None
-        if struct is not None:
-            family = FAMILY_OF_KIND[struct.kind]
-            where = Where(struct.origin, struct.right_origin, struct.parent_root, struct.parent_id)
-            if id_[1] != struct.clock:
-                where = Where((id_[0], id_[1] - 1), None, None, None)
-        else:
-            found = self.known.family_at(id_)
-            if found is None:
-                return UNKNOWN
-            family = found
-            where = self.known.deleted_where(id_) if family == DELETED_CONTENT else None
-        if family != DELETED_CONTENT:
-            return family
-        return self._family_of_place(where, depth + 1) if where is not None else UNKNOWN
-
-    def _family_of_place(self, where: Where, depth: int) -> str:
-        for neighbour in (where.origin, where.right_origin):
-            if neighbour is not None:
-                family = self.family(neighbour, depth)
-                if family != UNKNOWN:
-                    return family
-        if where.parent_id is not None:
-            type_ref = self.type_ref(where.parent_id)
-            if type_ref is not None:
-                return TEXT_FAMILY if type_ref == Y_TEXT else VALUE_FAMILY
-        return UNKNOWN
-
-    def type_ref(self, id_: Id) -> int | None:
-        struct = self.struct_at(id_)
-        if struct is not None:
-            return struct.type_ref if struct.kind == TYPE else None
-        return self.known.type_refs.get(id_)
-
     def refuse_circles(self) -> None:
-        visiting: set[int] = set()
+        # Depth first, without recursion: an update may hold a chain of thousands of clients.
         done: set[int] = set()
+        for first in self._edges:
+            if first in done:
+                continue
+            path = {first}
+            stack = [(first, iter(self._edges[first]))]
+            while stack:
+                client, targets = stack[-1]
+                target = next(targets, None)
+                if target is None:
+                    stack.pop()
+                    path.discard(client)
+                    done.add(client)
+                elif target in path:
+                    raise UpdateRefused("the update's changes refer to each other in a circle")
+                elif target not in done:
+                    path.add(target)
+                    stack.append((target, iter(self._edges[target])))
 
-        def visit(client: int) -> None:
-            if client in done:
-                return
-            if client in visiting:
-                raise UpdateRefused("the update's changes refer to each other in a circle")
-            visiting.add(client)
-            for target in self._edges[client]:
-                visit(target)
-            visiting.discard(client)
-            done.add(client)
 
-        for client in self._edges:
-            visit(client)
-
-
-def _check_struct(struct: Struct, incoming: _Incoming, roots: Mapping[str, str]) -> None:
+def _check_struct(struct: Struct, incoming: Incoming, references: _References) -> None:
     if struct.kind in (GC, SKIP):
         raise UpdateRefused("placeholder or garbage-collected structs are not accepted")
     if struct.kind == DOC:
         raise UpdateRefused("sub-documents are not used in eenplan")
-    if struct.kind == TYPE and struct.type_ref not in (Y_ARRAY, Y_MAP, Y_TEXT):
+    if struct.kind == TYPE and struct.type_ref not in _KIND_OF_TYPE:
         raise UpdateRefused("this kind of shared type is not used in eenplan")
-    family = FAMILY_OF_KIND[struct.kind]
-    if struct.parent_root is not None:
-        _check_root_parent(struct, family, roots)
+    if incoming.splits_pair((struct.client, struct.clock)):
+        raise UpdateRefused("the update cuts a character in two")
+    # yrs cuts the document right after the left neighbour and right before the right one.
+    for neighbour, cut_after in ((struct.origin, 1), (struct.right_origin, 0)):
+        if neighbour is not None:
+            references.require(neighbour, struct)
+            if incoming.splits_pair((neighbour[0], neighbour[1] + cut_after)):
+                raise UpdateRefused("an item is inserted inside a character")
+    if _neighbours_reversed(struct, incoming):
+        raise UpdateRefused("an item's right neighbour comes before its left one")
     if struct.parent_id is not None:
-        incoming.require(struct.parent_id, struct)
-        _check_nested_parent(struct, family, incoming.type_ref(struct.parent_id))
-    neighbours = [n for n in (struct.origin, struct.right_origin) if n is not None]
-    resolved = False
-    for neighbour in neighbours:
-        incoming.require(neighbour, struct)
-        neighbour_family = incoming.family(neighbour)
-        if neighbour_family == UNKNOWN:
-            continue
-        resolved = True
-        if family != DELETED_CONTENT and neighbour_family != family:
-            raise UpdateRefused("content is inserted into the wrong kind of container")
-    if neighbours and not resolved and family != DELETED_CONTENT:
-        raise UpdateRefused("content is inserted next to content of unknown kind")
+        references.require(struct.parent_id, struct)
+        if incoming.type_ref(struct.parent_id) is None:
+            raise UpdateRefused("an item's parent is not a shared type")
 
 
-def _check_root_parent(struct: Struct, family: str, roots: Mapping[str, str]) -> None:
-    kind = roots.get(struct.parent_root or "")
-    if kind is None:
-        raise UpdateRefused(f"the schema has no root named {struct.parent_root!r}")
-    _check_container(struct, family, kind)
+def _neighbours_reversed(struct: Struct, incoming: Incoming) -> bool:
+    """Within one struct, list order is clock order. Across structs the order is only known to
+    the document itself, so a right neighbour placed before the left one in another struct
+    gets through: yrs copes without harm to the document, but a running document and one
+    loaded again may then show that item at different places."""
+    left, right = struct.origin, struct.right_origin
+    if left is None or right is None or left[0] != right[0] or right[1] > left[1]:
+        return False
+    return incoming.struct_start(left) == incoming.struct_start(right)
 
 
-def _check_nested_parent(struct: Struct, family: str, type_ref: int | None) -> None:
-    if type_ref is None:
-        raise UpdateRefused("an item's parent is not a shared type")
-    kind = {Y_TEXT: ROOT_TEXT, Y_ARRAY: ROOT_ARRAY, Y_MAP: ROOT_MAP}.get(type_ref)
+def _check_place(struct: Struct, incoming: Incoming, roots: Mapping[str, str]) -> None:
+    sources = [incoming.place_of(n) for n in (struct.origin, struct.right_origin) if n]
+    named = explicit_place(struct)
+    if named is not None:
+        sources.append(named)
+    if any(source is None for source in sources):
+        raise UpdateRefused("content is inserted next to content of unknown place")
+    if len(set(sources)) != 1:
+        raise UpdateRefused("an item's neighbours and parent are in different places")
+    place = sources[0]
+    assert place is not None
+    _check_container(struct, place, _kind_of(place, incoming, roots))
+
+
+def _kind_of(place: Place, incoming: Incoming, roots: Mapping[str, str]) -> str:
+    if isinstance(place.parent, str):
+        kind = roots.get(place.parent)
+        if kind is None:
+            raise UpdateRefused(f"the schema has no root named {place.parent!r}")
+        return kind
+    type_ref = incoming.type_ref(place.parent)
+    kind = _KIND_OF_TYPE.get(type_ref) if type_ref is not None else None
     if kind is None:
         raise UpdateRefused("an item's parent is a kind of type eenplan does not use")
-    _check_container(struct, family, kind)
+    return kind
 
 
-def _check_container(struct: Struct, family: str, kind: str) -> None:
-    if (kind == ROOT_MAP) != (struct.parent_sub is not None):
+def _check_container(struct: Struct, place: Place, kind: str) -> None:
+    if (kind == ROOT_MAP) != (place.key is not None):
         raise UpdateRefused("a map entry without a key, or a list or text entry with one")
-    expected = TEXT_FAMILY if kind == ROOT_TEXT else VALUE_FAMILY
-    if struct.kind != DELETED and family != expected:
+    if kind == ROOT_MAP and struct.right_origin is not None:
+        # Yjs and yrs write a map entry after the key's current value, never before another.
+        raise UpdateRefused("a map entry with a right neighbour")
+    if struct.kind == DELETED:
+        return
+    allowed = _TEXT_CONTENT if kind == ROOT_TEXT else _VALUE_CONTENT
+    if struct.kind not in allowed:
         raise UpdateRefused("content is inserted into the wrong kind of container")
 
 
-def _check_deletes(outline: UpdateOutline, known: KnownContent) -> None:
+def _check_deletes(outline: UpdateOutline, known: KnownContent, incoming: Incoming) -> None:
     for client, ranges in outline.delete_set.items():
         group = outline.group_of(client)
         limit = max(known.next_clock(client), group.end if group is not None else 0)
         for clock, length in ranges:
             if clock + length > limit:
                 raise UpdateRefused("the update deletes changes the document does not have")
+            if incoming.splits_pair((client, clock)) or incoming.splits_pair(
+                (client, clock + length)
+            ):
+                raise UpdateRefused("the update deletes half of a character")

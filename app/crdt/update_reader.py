@@ -5,8 +5,14 @@ before an update touches a document: whose client ids it writes under, which clo
 existing content it refers to, which root types it creates, and which ranges it deletes. This
 module decodes the v1 encoding (``Y.encodeStateAsUpdate``, y-websocket's wire format) into that
 outline without integrating anything. It is strict where yrs and Yjs are lenient: no reading
-past the end, no trailing bytes, bounded numbers, valid UTF-8, bounded nesting, and no content
-kinds that Yjs does not define. Anything else raises ``UpdateFormatError``.
+past the end, no trailing bytes, bounded numbers, valid UTF-8 and JSON, bounded nesting, and no
+content kinds that Yjs does not define. It also refuses what yrs reads differently from Yjs or
+cannot handle, so that the outline is what yrs integrates: clocks past 2^32 (yrs counts them in
+32 bits and wraps), client groups without structs (yrs panics on them), placeholders with item
+flags, XML hooks (Yjs writes a name after them, yrs reads none) and the obsolete JSON content
+(yrs reads one string more than it holds). After either of the last two, yrs would read the
+rest of the bytes as other structs than the ones checked. Anything else raises
+``UpdateFormatError``.
 
 The layout (yjs ``src/utils/encoding.js``, ``UpdateDecoderV1``): a number of client groups,
 each ``(number of structs, client, first clock)`` followed by its structs; a struct is an info
@@ -17,6 +23,7 @@ per client, ``(clock, length)`` ranges.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 # Content kinds (the low five bits of a struct's info byte).
@@ -40,7 +47,6 @@ Y_XML_ELEMENT = 3
 Y_XML_FRAGMENT = 4
 Y_XML_HOOK = 5
 Y_XML_TEXT = 6
-_NAMED_TYPES = (Y_XML_ELEMENT, Y_XML_HOOK)
 MAX_TYPE_REF = Y_XML_TEXT
 
 _ORIGIN = 0x80
@@ -49,6 +55,7 @@ _PARENT_SUB = 0x20
 _KIND_BITS = 0x1F
 
 MAX_UINT = 2**53 - 1  # lib0 numbers are JavaScript numbers
+MAX_CLOCK = 2**32 - 1  # yrs keeps clocks and lengths in a u32
 MAX_ANY_DEPTH = 64
 
 Id = tuple[int, int]  # (client, clock)
@@ -65,7 +72,9 @@ class Struct:
     For items (``kind`` 1–9): ``origin`` / ``right_origin`` are the neighbours it was inserted
     between; when it names neither, its parent is given: a root type by name (``parent_root``)
     or a nested type by the id of the item holding it (``parent_id``), with ``parent_sub`` the
-    key when the parent is a map. ``type_ref`` is set for TYPE content."""
+    key when the parent is a map. ``type_ref`` is set for TYPE content. ``inside_pairs`` are
+    the clocks (as offsets from ``clock``) of the second halves of UTF-16 surrogate pairs in
+    STRING content: yrs cannot split a string there without breaking the document."""
 
     kind: int
     client: int
@@ -77,6 +86,7 @@ class Struct:
     parent_id: Id | None = None
     parent_sub: str | None = None
     type_ref: int | None = None
+    inside_pairs: tuple[int, ...] = ()
 
     @property
     def end(self) -> int:
@@ -181,13 +191,41 @@ class _Decoder:
             raise UpdateFormatError("a string is not valid UTF-8") from exc
 
     def id_(self) -> Id:
-        return (self.uint(), self.uint())
+        client = self.uint()
+        clock = self.uint()
+        if clock > MAX_CLOCK:
+            raise UpdateFormatError("a clock is out of range")
+        return (client, clock)
 
 
-def _utf16_length(text: str) -> int:
+def _utf16_layout(text: str) -> tuple[int, tuple[int, ...]]:
+    """The UTF-16 length of ``text`` and the offsets of the second halves of its surrogate
+    pairs (characters beyond the Basic Multilingual Plane take two UTF-16 units)."""
     if text.isascii():
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
+        return len(text), ()
+    length = len(text.encode("utf-16-le")) // 2
+    if length == len(text):
+        return length, ()
+    halves = []
+    offset = 0
+    for char in text:
+        offset += 1
+        if ord(char) > 0xFFFF:
+            halves.append(offset)
+            offset += 1
+    return length, tuple(halves)
+
+
+def _check_json(text: str) -> None:
+    """Embeds and format values are JSON text; Yjs and yrs both refuse anything else."""
+    try:
+        json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise UpdateFormatError("a value is not valid JSON") from exc
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _skip_any(decoder: _Decoder, depth: int = 0) -> None:
@@ -218,33 +256,42 @@ def _skip_any(decoder: _Decoder, depth: int = 0) -> None:
         raise UpdateFormatError(f"unknown value tag {tag}")
 
 
-def _read_content(decoder: _Decoder, kind: int) -> tuple[int, int | None]:
-    """Read an item's content; return its clock length and, for TYPE content, its type ref."""
+_Content = tuple[int, int | None, tuple[int, ...]]
+
+
+def _read_content(decoder: _Decoder, kind: int) -> _Content:
+    """Read an item's content; return its clock length, for TYPE content its type ref, and
+    for STRING content where its surrogate pairs are split in two."""
     if kind == DELETED:
         length = decoder.uint()
     elif kind == JSON:
-        length = decoder.uint()
-        for _ in range(length):
-            decoder.string()
+        # Yjs reads as many strings as the count says, yrs one more: the two would see
+        # different updates after it. No Yjs since 13.0 writes this content.
+        raise UpdateFormatError("obsolete JSON content")
     elif kind == BINARY:
         decoder.skip(decoder.uint())
         length = 1
     elif kind == STRING:
-        length = _utf16_length(decoder.string())
+        length, halves = _utf16_layout(decoder.string())
+        if length == 0:
+            raise UpdateFormatError("an item without content")
+        return length, None, halves
     elif kind == EMBED:
-        decoder.string()
+        _check_json(decoder.string())
         length = 1
     elif kind == FORMAT:
         decoder.string()
-        decoder.string()
+        _check_json(decoder.string())
         length = 1
     elif kind == TYPE:
         type_ref = decoder.uint()
         if type_ref > MAX_TYPE_REF:
             raise UpdateFormatError(f"unknown shared type {type_ref}")
-        if type_ref in _NAMED_TYPES:
+        if type_ref == Y_XML_HOOK:
+            raise UpdateFormatError("an XML hook (yrs and Yjs read it differently)")
+        if type_ref == Y_XML_ELEMENT:
             decoder.string()
-        return 1, type_ref
+        return 1, type_ref, ()
     elif kind == ANY:
         length = decoder.uint()
         for _ in range(length):
@@ -257,13 +304,16 @@ def _read_content(decoder: _Decoder, kind: int) -> tuple[int, int | None]:
         raise UpdateFormatError(f"unknown content kind {kind}")
     if length == 0:
         raise UpdateFormatError("an item without content")
-    return length, None
+    return length, None, ()
 
 
 def _read_struct(decoder: _Decoder, client: int, clock: int) -> Struct:
     info = decoder.byte()
     kind = info & _KIND_BITS
     if kind in (GC, SKIP):
+        if info != kind:
+            # Yjs reads the low five bits, yrs the whole byte (an item of content kind 0).
+            raise UpdateFormatError("a placeholder with item flags")
         length = decoder.uint()
         if length == 0:
             raise UpdateFormatError("an empty placeholder")
@@ -283,7 +333,7 @@ def _read_struct(decoder: _Decoder, client: int, clock: int) -> Struct:
             raise UpdateFormatError("an item's parent is neither a name nor an id")
         if info & _PARENT_SUB:
             parent_sub = decoder.string()
-    length, type_ref = _read_content(decoder, kind)
+    length, type_ref, inside_pairs = _read_content(decoder, kind)
     return Struct(
         kind,
         client,
@@ -295,6 +345,7 @@ def _read_struct(decoder: _Decoder, client: int, clock: int) -> Struct:
         parent_id,
         parent_sub,
         type_ref,
+        inside_pairs,
     )
 
 
@@ -308,6 +359,9 @@ def read_update(data: bytes) -> UpdateOutline:
         count = decoder.uint()
         client = decoder.uint()
         start = decoder.uint()
+        if count == 0:
+            # yrs panics on an empty group of a client the document knows.
+            raise UpdateFormatError("a client group without structs")
         if client in seen:
             raise UpdateFormatError("a client appears twice")
         seen.add(client)
@@ -316,7 +370,7 @@ def read_update(data: bytes) -> UpdateOutline:
         for _ in range(count):
             struct = _read_struct(decoder, client, clock)
             clock = struct.end
-            if clock > MAX_UINT:
+            if clock > MAX_CLOCK:
                 raise UpdateFormatError("a clock is out of range")
             structs.append(struct)
         groups.append(ClientGroup(client, start, clock, tuple(structs)))
@@ -329,7 +383,7 @@ def read_update(data: bytes) -> UpdateOutline:
         for _ in range(decoder.uint()):
             clock = decoder.uint()
             length = decoder.uint()
-            if length == 0 or clock + length > MAX_UINT:
+            if length == 0 or clock + length > MAX_CLOCK:
                 raise UpdateFormatError("an empty or endless delete range")
             ranges.append((clock, length))
         delete_set[client] = tuple(ranges)

@@ -3,6 +3,7 @@ kind and delete range, including the ones an honest client never sends."""
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from pycrdt import Doc
@@ -27,8 +28,45 @@ def var_string(text: str) -> bytes:
     return var_uint(len(data)) + data
 
 
+def var_int(value: int) -> bytes:
+    """lib0's signed varint: sign in bit 0x40 of the first byte, six bits, then sevens."""
+    magnitude = abs(value)
+    first = (magnitude & 0x3F) | (0x40 if value < 0 else 0)
+    magnitude >>= 6
+    out = bytearray([first | (0x80 if magnitude else 0)])
+    while magnitude:
+        byte = magnitude & 0x7F
+        magnitude >>= 7
+        out.append(byte | (0x80 if magnitude else 0))
+    return bytes(out)
+
+
 def any_string(text: str) -> bytes:
     return b"\x77" + var_string(text)
+
+
+def encode_any(value: object) -> bytes:
+    """A Python value as lib0 ``any`` (what Yjs stores in maps and arrays)."""
+    if value is None:
+        return b"\x7e"
+    if value is True:
+        return b"\x78"
+    if value is False:
+        return b"\x79"
+    if isinstance(value, int) and abs(value) <= 2**53 - 1:
+        return b"\x7d" + var_int(value)
+    if isinstance(value, int | float):
+        return b"\x7b" + struct.pack(">d", float(value))
+    if isinstance(value, str):
+        return any_string(value)
+    if isinstance(value, bytes):
+        return b"\x74" + var_uint(len(value)) + value
+    if isinstance(value, list):
+        return b"\x75" + var_uint(len(value)) + b"".join(encode_any(v) for v in value)
+    if isinstance(value, dict):
+        entries = b"".join(var_string(k) + encode_any(v) for k, v in value.items())
+        return b"\x76" + var_uint(len(value)) + entries
+    raise TypeError(f"no lib0 encoding for {value!r}")
 
 
 @dataclass
@@ -77,6 +115,16 @@ def string(text: str, **where: object) -> Item:
 
 def any_value(encoded_any: bytes, **where: object) -> Item:
     return Item(8, var_uint(1) + encoded_any, **where)  # type: ignore[arg-type]
+
+
+def values(*items: object, **where: object) -> Item:
+    """ANY content holding several values (one clock each)."""
+    content = var_uint(len(items)) + b"".join(encode_any(v) for v in items)
+    return Item(8, content, **where)  # type: ignore[arg-type]
+
+
+def deleted(length: int, **where: object) -> Item:
+    return Item(1, var_uint(length), **where)  # type: ignore[arg-type]
 
 
 def shared_type(type_ref: int, **where: object) -> Item:

@@ -160,7 +160,7 @@ def test_writing_under_someone_elses_client_id_is_refused(plan_server) -> None:
 
 def test_a_placeholder_struct_is_refused(plan_server) -> None:
     server, wendy = plan_server
-    update = Update().add(4242, 0, Item(10, length=10**12)).encode()
+    update = Update().add(4242, 0, Item(10, length=2**32 - 1)).encode()
     assert "placeholder" in refused(server, update)
 
 
