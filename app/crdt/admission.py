@@ -75,6 +75,12 @@ class UpdateRefused(ValueError):
         self.reason = reason
 
 
+class UpdateIncomplete(UpdateRefused):
+    """The update continues the sender's own changes after ones the server has not got yet,
+    as an honest editor does when it types during a reconnect, before its offline work went
+    out. Not applied; the room asks the sender for everything it lacks instead of closing."""
+
+
 class Ownership(enum.Enum):
     """Whose a client id is in this document."""
 
@@ -106,7 +112,7 @@ def admit(
                 raise UpdateRefused(f"client id {group.client} is already in the document")
             new_clients.append(group.client)
         if group.start > known.next_clock(group.client):
-            raise UpdateRefused("the update starts after a gap")
+            raise UpdateIncomplete("the update starts after a gap")
     incoming = Incoming(outline, known)
     references = _References(incoming)
     for struct in incoming.new_structs():

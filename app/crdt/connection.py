@@ -78,6 +78,8 @@ class Connection:
     client_ids: set[int] = field(default_factory=set)
     close_code: int | None = None
     close_reason: str = ""
+    # The room asked this client for changes it lacks (a SyncStep1) and awaits its answer.
+    asked_for_missing: bool = False
     # None: no limit (tests of the room alone); the server gives every connection one.
     messages: TokenBucket | None = None
     _queue: asyncio.Queue[bytes | Unfinished | None] = field(init=False)

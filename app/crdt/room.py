@@ -24,7 +24,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from app.crdt.admission import UpdateRefused, admit
+from app.crdt.admission import UpdateIncomplete, UpdateRefused, admit
 from app.crdt.awareness import PresenceTable
 from app.crdt.client_owners import SERVER, ClientOwners
 from app.crdt.close_codes import CLOSE_RESTART, CLOSE_TRY_AGAIN
@@ -159,6 +159,8 @@ class Room:
                 # The Doc holds only what is stored, so the answer can go at once.
                 conn.send(create_sync_step2_message(self.doc.get_update(state_vector)))
             case SyncStep2(update) | SyncUpdate(update):
+                if isinstance(message, SyncStep2):
+                    conn.asked_for_missing = False
                 if not conn.can_edit:
                     log.debug("dropped a write from view-only user %s", conn.identity.user_id)
                     return
@@ -183,12 +185,20 @@ class Room:
             raise StoreUnavailable()
         await self._look_up_clients(outline)
         user_id = conn.identity.user_id
-        new_clients = admit(
-            outline,
-            self.shadow.known,
-            roots=self.roots,
-            owner_of=self.clients.judge_for(user_id),
-        )
+        try:
+            new_clients = admit(
+                outline,
+                self.shadow.known,
+                roots=self.roots,
+                owner_of=self.clients.judge_for(user_id),
+            )
+        except UpdateIncomplete:
+            # Its own earlier changes have not come yet (typed during a reconnect): ask for
+            # everything we lack; the answer holds this update too.
+            if not conn.asked_for_missing:
+                conn.asked_for_missing = True
+                conn.send(create_sync_message(self.shadow.doc))
+            return
         self._check_size(outline, update)
         try:
             changes = self.shadow.take(update, outline, conn.identity)

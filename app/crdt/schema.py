@@ -172,7 +172,8 @@ def _read_field(field: dict[str, Any], values: Map) -> Any:
     if kind == "choice":
         value = values.get(key)
         allowed = {o["value"] for o in options(field["options"])}
-        return value if value in allowed else None
+        # Only a string can be a choice; anything else (a list, say) reads as no choice.
+        return value if isinstance(value, str) and value in allowed else None
     if kind == "number":
         return _read_number(values.get(key), field)
     if kind == "date":
@@ -194,6 +195,8 @@ def _read_field(field: dict[str, Any], values: Map) -> Any:
 
 def _read_number(value: Any, field: dict[str, Any]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value):
         return None
     number = round(value)
     if number < field.get("min", number) or number > field.get("max", number):

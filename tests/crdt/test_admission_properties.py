@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc
 
+from app.crdt.admission import UpdateIncomplete
 from app.crdt.known_content import KnownContent
 from app.crdt.schema import root_kinds
 from app.crdt.update_reader import read_state_vector
@@ -78,9 +79,15 @@ def test_honest_pycrdt_sessions_are_admitted_and_the_index_follows_the_document(
 
 
 def replay(session: YjsSession) -> Server:
+    """The session's updates in the order the server got them. One that continues its
+    sender's own changes after ones not yet received is set aside, as the room does (it asks
+    the sender for everything it lacks; the answer, later in the session, holds it too)."""
     server = Server(root_kinds(session.section))
     for author, update in session.updates:
-        server.receive(update, author)
+        try:
+            server.receive(update, author)
+        except UpdateIncomplete:
+            continue
         assert server.known.state == read_state_vector(server.doc.get_state())
     return server
 
@@ -88,7 +95,7 @@ def replay(session: YjsSession) -> Server:
 @pytest.mark.node
 @pytest.mark.skipif(not node_is_ready(), reason="needs node and `make node-deps`")
 def test_honest_yjs_sessions_are_admitted_and_the_index_follows_the_document() -> None:
-    """Yjs editors (garbage collection on, like eenplan's) editing plans and perspectives,
+    """Yjs editors (garbage collection off, like eenplan's editor) editing plans and perspectives,
     disconnecting and reconnecting, their updates in the order the server gets them."""
     sessions = [s for s in corpus().sessions if not s.offline]
     assert len(sessions) >= 50
@@ -100,16 +107,10 @@ def test_honest_yjs_sessions_are_admitted_and_the_index_follows_the_document() -
 
 @pytest.mark.node
 @pytest.mark.skipif(not node_is_ready(), reason="needs node and `make node-deps`")
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,  # UpdateRefused, UpdateFormatError
-    reason=(
-        "work done offline is refused when the editor reconnects: the editor's Y.Doc collects "
-        "garbage, so what was made and deleted offline comes as GC structs; and y-websocket "
-        "sends a change made during the reconnect handshake before the offline work, which "
-        "then starts after a gap"
-    ),
-)
 def test_work_done_offline_is_admitted_when_the_editor_reconnects() -> None:
-    for session in [s for s in corpus().sessions if s.offline]:
-        replay(session)
+    """Someone works offline, then reconnects while typing: nothing they wrote is lost."""
+    sessions = [s for s in corpus().sessions if s.offline]
+    assert sessions
+    for session in sessions:
+        server = replay(session)
+        assert server.known.state == read_state_vector(session.server_state)

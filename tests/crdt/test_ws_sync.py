@@ -267,3 +267,23 @@ def test_a_pycrdt_panic_costs_only_the_update_that_caused_it(
         a.barrier()
         assert rooms.rooms[doc_id] is room and not room.broken
     assert stored_text(db, doc_id) == "bewaard, en verder"
+
+
+def test_typing_before_the_offline_work_arrived_loses_nothing(
+    connect: Connect, family: Family, db: Session
+) -> None:
+    """A reconnecting editor sends what is typed during the handshake before its offline work:
+    the server asks for what it lacks instead of refusing, and keeps both."""
+    doc_id = doc_id_of(db, family, Section.analyse)
+    with connect(family.user("jongere"), doc_id) as ws:
+        client = YClient(ws).sync()
+        offline = client.doc.get_state()
+        client.text += "Offline geschreven. "  # never sent
+        typed = client.doc.get_state()
+        client.text += "Net getypt."
+        ws.send_bytes(create_update_message(client.doc.get_update(typed)))
+        client.barrier()  # the server's SyncStep1 came first; our answer held both
+        client.barrier()
+        assert offline != typed
+        assert client.closed_with is None
+    assert stored_text(db, doc_id) == "Offline geschreven. Net getypt."

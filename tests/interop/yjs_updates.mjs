@@ -289,7 +289,7 @@ const honestSession = (offline) => {
   const server = new Y.Doc({ gc: false })
   const people = []
   for (let i = int(2, 3); i > 0; i--) {
-    const doc = new Y.Doc() // like the editor: garbage collection on
+    const doc = new Y.Doc({ gc: false }) // like the editor
     doc.clientID = prng.uint32(gen, 1, 2 ** 32 - 1) // distinct but for a 1 in 10^9 chance
     people.push({ name: 'p' + i, doc, outbox: [], online: true })
   }
