@@ -22,6 +22,8 @@ from pycrdt import (
     write_message,
 )
 
+from app.crdt.update_reader import UpdateFormatError, read_state_vector
+
 __all__ = [
     "AwarenessEntry",
     "AwarenessMessage",
@@ -158,6 +160,10 @@ def parse_message(data: bytes) -> Message:
         sync_kind = reader.var_uint()
         payload = reader.var_bytes()
         if sync_kind == YSyncMessageType.SYNC_STEP1:
+            try:
+                read_state_vector(payload)
+            except UpdateFormatError as exc:
+                raise ProtocolError(f"malformed state vector: {exc}") from exc
             message = SyncStep1(payload)
         elif sync_kind == YSyncMessageType.SYNC_STEP2:
             message = SyncStep2(payload)

@@ -84,3 +84,9 @@ def test_a_sync_step2_we_write_is_read_by_pycrdt_and_by_our_parser() -> None:
     target["text"] = received = Text()
     assert handle_sync_message(message[1:], target) is None
     assert str(received) == "Zoë schrijft"
+
+
+def test_a_sync_step1_with_a_malformed_state_vector_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError):
+        parse_message(bytes([0, 0, 3, 0x81, 0x80, 0x80]))  # one client, its id never ends
+    assert parse_message(bytes([0, 0, 1, 0])) == SyncStep1(b"\x00")
