@@ -180,6 +180,7 @@ def test_a_refused_update_leaves_the_room_working_for_everyone_else(
         a, b = YClient(ws_a).sync(), YClient(ws_b).sync()
         with connect(family.user("moeder"), doc_id) as ws_bad:
             bad = YClient(ws_bad).sync()
-            assert send(bad, Update().add(9, 5, any_value(b"\x7e", origin=(9, 4))).encode()) == 1007
+            unknown_root = Update().add(9, 0, any_value(b"\x7e", parent_root="geheim"))
+            assert send(bad, unknown_root.encode()) == 1007
         a.type("gaat door")
         b.pump_until(lambda: b.content() == "gaat door")
