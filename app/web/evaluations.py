@@ -1,0 +1,103 @@
+"""The evaluation round before a zorgoverleg: the aanspreekpunt opens it, everyone gives their
+own scores on ``/cases/{case_id}/evaluatie``. Rules in ``services/evaluations.py``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.models import Role
+from app.services import cases, evaluations
+from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.membership import participant_names
+from app.web.deps import CurrentUser, SessionDep
+from app.web.templating import render
+
+router = APIRouter()
+
+
+def _context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
+    mine = cases.case_for(session, user=user, case_id=case_id)
+    evaluation = evaluations.open_round_of(session, case_id=case_id)
+    asked = evaluations.is_asked(session, mine.participant)
+    questions = evaluations.current_questions(session, case_id=case_id) if asked else []
+    is_aanspreekpunt = mine.participant.role == Role.aanspreekpunt
+    everyone = []
+    if evaluation is not None and is_aanspreekpunt:
+        for place in evaluations.asked_participants(session, case_id=case_id):
+            status = evaluations.status_for(session, participant=place, evaluation=evaluation)
+            if status is not None:
+                everyone.append(status)
+    given: dict[str, int] = {}
+    if evaluation is not None and asked:
+        given = evaluations.my_answers(
+            session,
+            evaluation=evaluation,
+            participant_id=mine.participant.id,  # type: ignore[arg-type]
+        )
+    return {
+        "user": user,
+        "case": mine.case,
+        "mine": mine,
+        "round": evaluation,
+        "asked": asked,
+        "goals": [q for q in questions if q.subject == evaluations.GOAL],
+        "domains": [q for q in questions if q.subject == evaluations.DOMAIN],
+        "form": {name: str(score) for name, score in given.items()},
+        "errors": {},
+        "is_aanspreekpunt": is_aanspreekpunt,
+        "everyone": everyone,
+        "names": participant_names(session, case_id=case_id),
+        "open_form": {"meeting_date": ""},
+        "open_errors": {},
+    }
+
+
+@router.get("/cases/{case_id}/evaluatie", response_class=HTMLResponse)
+def evaluation_page(
+    request: Request, session: SessionDep, user: CurrentUser, case_id: str
+) -> Response:
+    return render(request, "pages/evaluation.html", _context(session, user, case_id))
+
+
+@router.post("/cases/{case_id}/evaluatie", response_class=HTMLResponse)
+async def give_scores(
+    request: Request, session: SessionDep, user: CurrentUser, case_id: str
+) -> Response:
+    """Store the person's own scores; on a mistake, show the page again with what they typed."""
+    form = await request.form()
+    typed = {
+        key: value
+        for key, value in form.items()
+        if isinstance(value, str) and key.startswith(("doel.", "domein."))
+    }
+    try:
+        evaluations.record_answers(session, actor=user, case_id=case_id, form=typed)
+    except (InvalidInput, Conflict, Forbidden) as exc:
+        context = _context(session, user, case_id)
+        context.update(form=typed, errors=exc.field_errors, error=exc.message)
+        return render(request, "pages/evaluation.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/cases/{case_id}/evaluatie?opgeslagen=1", status_code=303)
+
+
+@router.post("/cases/{case_id}/evaluatie/starten", response_class=HTMLResponse)
+def open_round(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: str,
+    meeting_date: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        evaluations.open_round(session, actor=user, case_id=case_id, meeting_date=meeting_date)
+    except (InvalidInput, Conflict) as exc:
+        context = _context(session, user, case_id)
+        context.update(
+            open_form={"meeting_date": meeting_date},
+            open_errors=exc.field_errors,
+            error=exc.message,
+        )
+        return render(request, "pages/evaluation.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/cases/{case_id}/evaluatie?gestart=1", status_code=303)
