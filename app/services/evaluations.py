@@ -318,6 +318,15 @@ def status_for(
     return RoundStatus(case, evaluation, participant, len(questions), answered)
 
 
+def everyone_in(session: Session, *, evaluation: EvaluationRound) -> list[RoundStatus]:
+    """How far each asked participant is in ``evaluation``, in role order."""
+    found = (
+        status_for(session, participant=place, evaluation=evaluation)
+        for place in asked_participants(session, case_id=evaluation.case_id)
+    )
+    return [status for status in found if status is not None]
+
+
 def open_requests_for(session: Session, user: User) -> list[RoundStatus]:
     """Every open round, over all the user's cases, in which the user still has scores to
     give; for the worklist (``kind`` 'evaluatie', ``due`` the zorgoverleg) and reminder mail.

@@ -204,6 +204,11 @@ class DomainProgress:
         """At the newest moment (now, or the version printed)."""
         return self.latest.norm.met if self.points else None
 
+    @property
+    def chart_is_cut(self) -> bool:
+        """More moments than a chart shows: it shows the newest, the table all of them."""
+        return len(self.points) > CHART_MOMENTS
+
     def charts(self) -> list[LineChart]:
         """The youth's scale and the self-reliance score, one small chart each."""
         shown = self.points[-CHART_MOMENTS:]

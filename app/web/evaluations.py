@@ -26,10 +26,7 @@ def _context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, 
     is_aanspreekpunt = mine.participant.role == Role.aanspreekpunt
     everyone = []
     if evaluation is not None and is_aanspreekpunt:
-        for place in evaluations.asked_participants(session, case_id=case_id):
-            status = evaluations.status_for(session, participant=place, evaluation=evaluation)
-            if status is not None:
-                everyone.append(status)
+        everyone = evaluations.everyone_in(session, evaluation=evaluation)
     given: dict[str, int] = {}
     if evaluation is not None and asked:
         given = evaluations.my_answers(

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.models import Role
-from app.services import progress
+from app.services import audit, progress
 from app.services.live_documents import current_states
 from app.web.deps import CurrentUser, RoomsDep, SessionDep
 from app.web.templating import render
@@ -36,6 +36,15 @@ async def progress_page(
     request: Request, session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str
 ) -> Response:
     model = await _progress(session, rooms, user, case_id)
+    await run_in_threadpool(
+        lambda: audit.record(
+            session,
+            case_id=case_id,
+            user=user,
+            action=audit.Action.case_viewed,
+            subject="voortgang",
+        )
+    )
     return render(
         request,
         "pages/progress.html",

@@ -130,6 +130,9 @@ def test_everyones_own_scores_stand_side_by_side_and_missing_answers_show_as_mis
     sign_in(client, family.user("aanspreekpunt"))
     overview = client.get(f"/cases/{family.case.id}/evaluatie").text
     assert re.search(r"Jongere</span> <span class=\"tag\">2 van de 6", overview)
+    before = client.get(f"/cases/{family.case.id}/versies").text
+    assert "Er loopt een evaluatieronde: 0 van de 4 mensen hebben al hun cijfers gegeven." in before
+    assert "Als je vaststelt, sluit de ronde." in before
     adopt(client, family, "Zorgoverleg december")
 
     body = _progress(client, family)

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from app.models import AuditEntry
 from tests.conftest import Family, sign_in
 from tests.progress_helpers import (
     add_goal,
@@ -285,7 +286,15 @@ def test_strangers_get_nothing_and_readers_without_consent_see_no_content(
     assert signed_out.status_code == 303 and "/login" in signed_out.headers["location"]
 
 
-def test_the_case_page_links_to_the_progress(client: TestClient, family: Family) -> None:
+def test_the_case_page_links_to_the_progress_and_viewing_it_is_logged(
+    client: TestClient, family: Family, db: Session
+) -> None:
     sign_in(client, family.user("moeder"))
     page = client.get(f"/cases/{family.case.id}").text
     assert f'href="/cases/{family.case.id}/voortgang"' in page
+    client.get(f"/cases/{family.case.id}/voortgang")
+    entries = db.exec(select(AuditEntry).where(AuditEntry.case_id == family.case.id)).all()
+    assert [(e.actor_name, e.subject) for e in entries if e.action == "case_viewed"][-1] == (
+        "Moeder",
+        "voortgang",
+    )
