@@ -1,5 +1,6 @@
 """The evaluation round before a zorgoverleg: the aanspreekpunt opens it, everyone gives their
-own scores on ``/cases/{case_id}/evaluatie``. Rules in ``services/evaluations.py``."""
+own scores on ``/cases/{case_id}/evaluatie`` (or through the JSON API beside it). Rules in
+``services/evaluations.py``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
-from app.models import Role
+from app.models import EvaluationRound, Role
 from app.services import cases, evaluations
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.membership import participant_names
@@ -98,3 +100,44 @@ def open_round(
         )
         return render(request, "pages/evaluation.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/cases/{case_id}/evaluatie?gestart=1", status_code=303)
+
+
+# --- JSON API --------------------------------------------------------------------------------
+
+
+def _round_public(evaluation: EvaluationRound) -> dict[str, Any]:
+    return {
+        "opened_at": evaluation.opened_at.isoformat(),
+        "meeting_date": evaluation.meeting_date.isoformat() if evaluation.meeting_date else None,
+    }
+
+
+class RoundOpen(BaseModel):
+    meeting_date: str = ""
+
+
+@router.post("/api/cases/{case_id}/evaluation-round", status_code=201)
+def api_open_round(
+    session: SessionDep, user: CurrentUser, case_id: str, body: RoundOpen
+) -> dict[str, Any]:
+    """Open an evaluation round (the aanspreekpunt only); 409 while one is open."""
+    evaluation = evaluations.open_round(
+        session, actor=user, case_id=case_id, meeting_date=body.meeting_date
+    )
+    return _round_public(evaluation)
+
+
+class ScoresGiven(BaseModel):
+    # "doel.<goal id>" or "domein.<domain>" → a score 0–10, or null to take one back
+    scores: dict[str, int | None]
+
+
+@router.post("/api/cases/{case_id}/evaluation-round/scores")
+def api_give_scores(
+    session: SessionDep, user: CurrentUser, case_id: str, body: ScoresGiven
+) -> dict[str, Any]:
+    """The signed-in person's own scores in the open round; 422 with a message per field
+    (nothing stored) for a score outside 0–10, 409 when no round is open."""
+    typed = {key: "" if value is None else str(value) for key, value in body.scores.items()}
+    changed = evaluations.record_answers(session, actor=user, case_id=case_id, form=typed)
+    return {"changed": changed}

@@ -200,3 +200,29 @@ def test_open_requests_for_lists_the_rounds_where_a_person_still_has_scores_to_g
     assert _give(client, family, "jongere", every).status_code == 303
     db.expire_all()
     assert evaluations.open_requests_for(db, family.user("jongere")) == []  # all given
+
+
+def test_the_json_api_opens_a_round_and_takes_scores_with_the_same_rules(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    add_goal(db, family, "g1", "Weer naar school")
+    api = f"/api/cases/{family.case.id}/evaluation-round"
+    sign_in(client, family.user("jongere"))
+    assert client.post(api, json={}).status_code == 403
+    assert client.post(f"{api}/scores", json={"scores": {"domein.wonen": 5}}).status_code == 409
+    sign_in(client, family.user("aanspreekpunt"))
+    opened = client.post(api, json={"meeting_date": "2026-12-15"})
+    assert opened.status_code == 201 and opened.json()["meeting_date"] == "2026-12-15"
+    assert client.post(api, json={}).status_code == 409
+    sign_in(client, family.user("jongere"))
+    wrong = client.post(f"{api}/scores", json={"scores": {"doel.g1": 12, "domein.wonen": 5}})
+    assert wrong.status_code == 422
+    assert wrong.json()["fields"] == {"doel.g1": evaluations.SCORE_ERROR}
+    given = client.post(f"{api}/scores", json={"scores": {"doel.g1": 7, "domein.wonen": 5}})
+    assert given.status_code == 200 and given.json() == {"changed": 2}
+    body = _progress(client, family)
+    goal = next(g for g in body["goals"] if g["id"] == "g1")
+    assert {s["name"]: s["score"] for s in goal["scores"]}["Jongere"] == 7
+    assert body["evaluation_round"]["meeting_date"] == "2026-12-15"
+    sign_in(client, family.user("vreemde"))
+    assert client.post(f"{api}/scores", json={"scores": {"domein.wonen": 5}}).status_code == 404
