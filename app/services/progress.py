@@ -358,6 +358,18 @@ def sees_readiness(participant: Participant) -> bool:
     return participant.role in PROFESSIONAL_ROLES
 
 
+def readiness_signal(session: Session, *, user: User, case_id: str) -> Readiness | None:
+    """ "Klaar om los te laten?" from the adopted versions alone, for the case page of a
+    professional; None for anyone else, or when they may not read the perspectief."""
+    mine = cases.case_for(session, user=user, case_id=case_id)
+    if not sees_readiness(mine.participant):
+        return None
+    latest = versions.latest_version(session, case_id=case_id)
+    if latest is None:
+        return Readiness(ready=False, evaluations=[], not_met=[], too_few=True)
+    return build(session, user=user, case_id=case_id, now_states=None, upto=latest).readiness
+
+
 def _moment_date(version: Version) -> date:
     if version.meeting_date is not None:
         return version.meeting_date

@@ -16,6 +16,7 @@ from app.services import (
     evaluations,
     membership,
     participants,
+    progress,
     versions,
 )
 from app.services.errors import Forbidden, InvalidInput
@@ -99,6 +100,7 @@ def case_overview(
             "invitations": invitations,
             "latest_version": versions.latest_version(session, case_id=case_id),
             "evaluation": evaluation,
+            "readiness": progress.readiness_signal(session, user=user, case_id=case_id),
             "my_round": my_round,
             "questions": (
                 evaluations.current_questions(session, case_id=case_id) if my_round else []

@@ -216,6 +216,8 @@ def test_ready_to_let_go_needs_all_five_norms_met_at_the_last_two_versions(
     readiness = page.split('id="kop-loslaten"')[1].split("</section>")[0]
     assert "Inkomen (geld)" in readiness and "Versie 3: nog niet stabiel genoeg." in readiness
     assert "Wonen" not in readiness
+    case_page = client.get(f"/cases/{family.case.id}").text
+    assert "Nog niet stabiel genoeg: Inkomen (geld)." in case_page
 
 
 def test_the_signal_is_for_professionals_on_the_page_and_for_everyone_on_paper(
@@ -227,9 +229,12 @@ def test_the_signal_is_for_professionals_on_the_page_and_for_everyone_on_paper(
     adopt(client, family, "Tweede")
     sign_in(client, family.user("specialist"))
     assert _progress(client, family)["ready_to_let_go"] is True
+    case_page = client.get(f"/cases/{family.case.id}").text
+    assert "Klaar om los te laten?" in case_page and "Ja, bespreek het" in case_page
     sign_in(client, family.user("jongere"))
     assert _progress(client, family)["ready_to_let_go"] is None
     assert "Klaar om los te laten?" not in client.get(f"/cases/{family.case.id}/voortgang").text
+    assert "Klaar om los te laten?" not in client.get(f"/cases/{family.case.id}").text
     assert "Klaar om los te laten?" in client.get(f"/cases/{family.case.id}/print").text
 
 
