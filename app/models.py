@@ -392,3 +392,42 @@ class Approval(SQLModel, table=True):
     decision: str = Field(max_length=30)
     remark: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EvaluationRound(SQLModel, table=True):
+    """An evaluation round before a zorgoverleg: opened by the aanspreekpunt, closed when the
+    next version is adopted (``version_id``). While it is open, ``open_for_case_id`` holds
+    the case id; its unique constraint keeps a case at one open round, even when two people
+    open one at the same moment (NULLs do not collide)."""
+
+    __tablename__ = "evaluation_rounds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    open_for_case_id: str | None = Field(default=None, max_length=32, unique=True)
+    opened_by_participant_id: int = Field(foreign_key="participants.id")
+    opened_at: datetime = Field(default_factory=utcnow)
+    meeting_date: date | None = Field(default=None, description="The zorgoverleg it is for.")
+    closed_at: datetime | None = None
+    version_id: int | None = Field(default=None, foreign_key="versions.id")
+    asked_participant_ids: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="Who was asked, as the round closed (an open round asks who is in now).",
+    )
+
+
+class EvaluationAnswer(SQLModel, table=True):
+    """One participant's own 0–10 score of a goal (``subject`` 'doel', key: the goal's id) or
+    a Big Five domain ('domein', key: the domain) in a round. Rows are never changed: the
+    newest per (participant, subject, key) counts; a None score takes an answer back."""
+
+    __tablename__ = "evaluation_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="evaluation_rounds.id", index=True)
+    participant_id: int = Field(foreign_key="participants.id")
+    subject: str = Field(max_length=10)
+    subject_key: str = Field(max_length=64)
+    score: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)

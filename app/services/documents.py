@@ -104,6 +104,13 @@ def _consented(session: Session, participant: Participant) -> frozenset[str]:
     return consent.consented_audiences(session, case_id=participant.case_id)
 
 
+def participant_access(
+    session: Session, *, participant: Participant, document: Document
+) -> Access | None:
+    """What ``participant`` may do with ``document`` today, consent included."""
+    return access_for(participant, document, consented=_consented(session, participant))
+
+
 def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
     """Every document of the case the user may open, with their access. 404 for strangers."""
     participant = active_participant(session, user=user, case_id=case_id)

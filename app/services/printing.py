@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.crdt.restore import load_doc
 from app.crdt.schema import read_document, section_schema, section_title
 from app.models import Case, Participant, Section, User, Version
-from app.services import cases, documents, versions
+from app.services import cases, documents, progress, versions
 from app.services.membership import Member, active_members, names_of
 
 
@@ -46,6 +46,7 @@ class PrintModel:
     decisions_from: Version | None
     sections: dict[str, PrintedSection] = field(default_factory=dict)
     stories: list[Story] = field(default_factory=list)
+    progress: progress.Progress | None = None
 
     @property
     def is_adopted(self) -> bool:
@@ -59,8 +60,11 @@ def build(
     case_id: str,
     states: dict[str, bytes],
     version: Version | None,
+    with_progress: bool = False,
 ) -> PrintModel:
-    """Collect what ``user`` may read of the case into a model for the print template."""
+    """Collect what ``user`` may read of the case into a model for the print template;
+    ``with_progress``: also the progress across versions up to this one (or up to now), with
+    "klaar om los te laten?" for everyone who prints it (the paper is for the zorgoverleg)."""
     mine = cases.case_for(session, user=user, case_id=case_id)
     members = active_members(session, case_id=case_id)
     names = names_of(members)
@@ -94,4 +98,13 @@ def build(
                 schema=section_schema(key),
                 data=read_document(key, doc),
             )
+    if with_progress:
+        model.progress = progress.build(
+            session,
+            user=user,
+            case_id=case_id,
+            now_states=None if version else states,
+            upto=version,
+            for_print=True,
+        )
     return model

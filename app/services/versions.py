@@ -26,7 +26,7 @@ from app.models import (
     VersionDocument,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, evaluations
 from app.services.errors import InvalidInput, NotFound
 from app.services.membership import active_members, active_participant, require_aanspreekpunt
 
@@ -166,6 +166,7 @@ def adopt(
         frozen.append(row)
     version.content_hash = content_hash(version, frozen)
     session.add(version)
+    evaluations.close_open_round(session, case_id=case_id, version=version)
     audit.add_for_participant(
         session,
         participant=active_participant(session, user=actor, case_id=case_id),

@@ -13,8 +13,10 @@ from app.services import (
     audit,
     cases,
     documents,
+    evaluations,
     membership,
     participants,
+    progress,
     versions,
 )
 from app.services.errors import Forbidden, InvalidInput
@@ -76,6 +78,12 @@ def case_overview(
     invitations = (
         participants.pending_invitations(session, case_id=case_id) if is_aanspreekpunt else []
     )
+    evaluation = evaluations.open_round_of(session, case_id=case_id)
+    my_round = (
+        evaluations.status_for(session, participant=mine.participant, evaluation=evaluation)
+        if evaluation
+        else None
+    )
     return render(
         request,
         "pages/case.html",
@@ -91,5 +99,20 @@ def case_overview(
             "is_aanspreekpunt": is_aanspreekpunt,
             "invitations": invitations,
             "latest_version": versions.latest_version(session, case_id=case_id),
+            "evaluation": evaluation,
+            "readiness": progress.readiness_signal(session, user=user, case_id=case_id),
+            "my_round": my_round,
+            "questions": (
+                evaluations.current_questions(session, case_id=case_id) if my_round else []
+            ),
+            "my_scores": (
+                evaluations.my_answers(
+                    session,
+                    evaluation=evaluation,
+                    participant_id=mine.participant.id,  # type: ignore[arg-type]
+                )
+                if evaluation and my_round
+                else {}
+            ),
         },
     )

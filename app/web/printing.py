@@ -34,7 +34,9 @@ async def _print_model(
         )
         states = await run_in_threadpool(lambda: versions.frozen_states(session, version=version))
     return await run_in_threadpool(
-        lambda: printing.build(session, user=user, case_id=case_id, states=states, version=version)
+        lambda: printing.build(
+            session, user=user, case_id=case_id, states=states, version=version, with_progress=True
+        )
     )
 
 

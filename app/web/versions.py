@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.models import Version, today
-from app.services import cases, compare, membership, printing, restore, versions
+from app.services import cases, compare, evaluations, membership, printing, restore, versions
 from app.services.errors import InvalidInput
 from app.services.live_documents import current_states
 from app.web.deps import CurrentUser, RoomsDep, SessionDep
@@ -102,6 +102,7 @@ def versions_page(
 def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
     mine = cases.case_for(session, user=user, case_id=case_id)
     history = versions.list_versions(session, case_id=case_id)
+    evaluation = evaluations.open_round_of(session, case_id=case_id)
     return {
         "user": user,
         "case": mine.case,
@@ -113,6 +114,11 @@ def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> d
         "can_adopt": versions.can_adopt(mine.participant),
         "form": {"meeting_date": today().isoformat()},
         "errors": {},
+        "round_status": (
+            evaluations.everyone_in(session, evaluation=evaluation)
+            if evaluation and versions.can_adopt(mine.participant)
+            else None
+        ),
     }
 
 

@@ -82,10 +82,14 @@ def test_the_rules_come_from_the_schema() -> None:
         "domein.inkomen",
         "domein.welzijn",
     }
+    # the self-reliance score and whether the norm is met: professionals only
+    assert {(r.root.removeprefix("domein."), r.key) for r in perspectief} == {
+        (domain, key)
+        for domain in ("steun", "wonen", "school_werk", "inkomen", "welzijn")
+        for key in ("zelfredzaamheid", "norm_gehaald")
+    }
     assert all(
-        isinstance(r, RoleOnlyValue)
-        and r.key == "zelfredzaamheid"
-        and r.roles == {"aanspreekpunt", "specialist"}
+        isinstance(r, RoleOnlyValue) and r.roles == {"aanspreekpunt", "specialist"}
         for r in perspectief
     )
     assert rules_for_section("analyse") == (OwnEntryOnly("herkenning", frozenset({"toelichting"})),)
@@ -109,6 +113,32 @@ def test_a_parent_cannot_set_the_score_and_the_rest_of_their_change_is_kept(
         for doc in (professional.doc, parent.doc, stored(db, doc_id)):
             assert situation(doc) == "Het gaat goed thuis."
             assert score(doc) is None
+
+
+def test_only_a_professional_marks_a_norm_as_met(
+    connect: Connect, family: Family, db: Session
+) -> None:
+    doc_id = doc_id_of(db, family, Section.perspectief)
+
+    def norm_met(doc: Doc) -> None:
+        doc.get(SCORE_ROOT, type=Map)["norm_gehaald"] = "ja"
+
+    with (
+        connect(family.user("specialist"), doc_id) as ws_pro,
+        connect(family.user("jongere"), doc_id) as ws_youth,
+    ):
+        professional = YClient(ws_pro).sync()
+        youth = YClient(ws_youth).sync()
+        change(youth, norm_met)
+        youth.barrier()
+        professional.barrier()
+        for doc in (professional.doc, youth.doc, stored(db, doc_id)):
+            assert doc.get(SCORE_ROOT, type=Map).get("norm_gehaald") is None
+        change(professional, norm_met)
+        professional.barrier()
+        youth.barrier()
+        for doc in (professional.doc, youth.doc, stored(db, doc_id)):
+            assert doc.get(SCORE_ROOT, type=Map).get("norm_gehaald") == "ja"
 
 
 def test_a_parents_change_of_the_score_is_put_back_to_the_professionals_value(

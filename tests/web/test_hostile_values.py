@@ -26,7 +26,7 @@ from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session
 
 from app.models import today
-from app.services import consent, participants, shares, versions
+from app.services import consent, evaluations, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.settings import Settings
 from tests.conftest import Family, sign_in
@@ -47,6 +47,8 @@ LISTENER_PAYLOAD = "</style><img src=http://127.0.0.1:{port}/ssrf>"
 
 # Markup the app itself never puts in a page; finding one means a value became markup.
 FORBIDDEN_TAGS = {"svg", "img", "iframe", "object", "embed", "base", "style", "frame", "math"}
+# ... except the charts of the progress page, drawn by the app from numbers only.
+APP_SVG = {"class": "progress-chart"}
 
 
 @pytest.fixture(params=["sqlite"])
@@ -141,7 +143,8 @@ def shown_and_safe(html: str, where: str) -> str:
     page.close()
     seen = list(page.text)
     for tag, attrs in page.tags:
-        assert tag not in FORBIDDEN_TAGS, f"{where}: <{tag} {attrs}>"
+        app_chart = tag == "svg" and attrs.get("class") == APP_SVG["class"]
+        assert tag not in FORBIDDEN_TAGS or app_chart, f"{where}: <{tag} {attrs}>"
         for name, value in attrs.items():
             assert not name.startswith("on"), f"{where}: inline handler <{tag} {name}={value!r}>"
             assert name != "style", f"{where}: inline style <{tag} style={value!r}>"
@@ -368,6 +371,14 @@ def make_hostile_case(
         decision="akkoord_met_opmerking",
         remark=f"Opmerking {value}",
     )
+    # an evaluation round after the version: the case page asks, the form names each goal
+    evaluations.open_round(db, actor=wij, case_id=case_id)
+    evaluations.record_answers(
+        db,
+        actor=family.user("jongere"),
+        case_id=case_id,
+        form={"doel.g1": "6", "domein.wonen": "4"},
+    )
     return HostileCase(
         family=family,
         value=value,
@@ -410,9 +421,18 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
             f"/cases/{case_id}/versies/vergelijk?van=1&naar=nu",
             f"/cases/{case_id}/print",
             f"/cases/{case_id}/versies/1/print",
+            f"/cases/{case_id}/voortgang",
+            f"/cases/{case_id}/evaluatie",
             *(f"/cases/{case_id}/docs/{doc_id}" for doc_id in hostile.docs.values()),
         ],
-        "jongere": ["/", f"/cases/{case_id}/toestemming", f"/cases/{case_id}/versies/1"],
+        "jongere": [
+            "/",
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/toestemming",
+            f"/cases/{case_id}/versies/1",
+            f"/cases/{case_id}/voortgang",
+            f"/cases/{case_id}/evaluatie",
+        ],
         "moeder": [f"/cases/{case_id}", f"/cases/{case_id}/logboek"],
     }
     for person, paths in pages.items():
@@ -450,6 +470,18 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
     ):
         assert f"{prefix} {value}" in printed, prefix
 
+    # The progress page and its JSON: the goal, the norm and every name, as text.
+    for person in ("aanspreekpunt", "jongere"):
+        sign_in(client, family.user(person))
+        shown = shown_and_safe(client.get(f"/cases/{case_id}/voortgang").text, "voortgang")
+        for prefix in ("Doel", "norm", "Jongere", "Moeder"):
+            assert f"{prefix} {value}" in shown, (person, prefix)
+        asked = shown_and_safe(client.get(f"/cases/{case_id}").text, "case page")
+        assert f"Doel {value}" in asked, person
+        api = client.get(f"/api/cases/{case_id}/progress").json()
+        assert api["goals"][0]["title"] == f"Doel {value}"
+        assert any(d["norm"] == f"norm {value}" for d in api["domains"])
+
     # Forms that show what was typed back after a mistake.
     sign_in(client, family.user("aanspreekpunt"))
     again = client.post(
@@ -470,6 +502,9 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
     )
     assert rejected.status_code == 422
     assert f"Tekst {value}" in shown_and_safe(rejected.text, "approval form again")
+    refused_score = client.post(f"/cases/{case_id}/evaluatie", data={"doel.g1": value})
+    assert refused_score.status_code == 422
+    assert value in shown_and_safe(refused_score.text, "evaluation form again")
 
     # The shared pages, opened by someone without an account.
     client.cookies.clear()
