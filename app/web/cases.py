@@ -13,6 +13,7 @@ from app.services import (
     audit,
     cases,
     documents,
+    last_visit,
     membership,
     participants,
     versions,
@@ -76,6 +77,7 @@ def case_overview(
     invitations = (
         participants.pending_invitations(session, case_id=case_id) if is_aanspreekpunt else []
     )
+    news = last_visit.news_for_user(session, user=user, case_id=case_id)
     return render(
         request,
         "pages/case.html",
@@ -91,5 +93,7 @@ def case_overview(
             "is_aanspreekpunt": is_aanspreekpunt,
             "invitations": invitations,
             "latest_version": versions.latest_version(session, case_id=case_id),
+            "news": [n for n in news if n.fields],
+            "news_by_doc": {n.access.document.id: n for n in news},
         },
     )

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.crdt.schema import load_schema, section_schema, section_title
 from app.models import Case, Section, User
-from app.services import audit, documents, membership
+from app.services import audit, documents, last_visit, membership
 from app.services.errors import NotFound
 from app.web.deps import CurrentUser, SessionDep
 from app.web.templating import render
@@ -46,6 +46,17 @@ def document_page(
     elif "intro_others" in schema:
         intro = schema["intro_others"].replace("{naam}", owner_name)
     config = editor_config(session, user=user, access=access, members=members)
+    # What others changed since this person last opened it, computed before opening marks it
+    # seen: the editor highlights these fields.
+    news = last_visit.document_news(
+        session,
+        user=user,
+        access=access,
+        names=membership.participant_names(session, case_id=case_id),
+        owner_names=membership.names_of(members),
+    )
+    config["changes"] = news.as_json()["fields"]
+    last_visit.mark_seen(session, user_id=user.id, document_id=doc_id)  # type: ignore[arg-type]
     audit.record(
         session,
         case_id=case_id,
