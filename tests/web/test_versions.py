@@ -206,7 +206,9 @@ def test_restore_writes_the_old_content_as_a_new_change(
     _adopt(client, family, "Goed plan")
     edit(db, plan, lambda doc: doc.get("doelen", type=Array).__delitem__(0), None)
     assert _goal_texts(db, plan) == []
-    response = client.post(f"/cases/{family.case.id}/versies/1/herstellen")
+    response = client.post(
+        f"/cases/{family.case.id}/versies/1/herstellen", data={"bevestigd": "ja"}
+    )
     assert response.status_code == 303
     assert _goal_texts(db, plan) == ["Naar school gaan"]
     # history is kept: version 1 still verifies and a new version can follow
