@@ -56,7 +56,8 @@ def test_managing_participants_is_only_for_the_aanspreekpunt(
         data={"role": "netwerk"},
     )
     remove = client.post(
-        f"/cases/{family.case.id}/deelnemers/{family.places['oma'].id}/verwijderen"
+        f"/cases/{family.case.id}/deelnemers/{family.places['oma'].id}/verwijderen",
+        data={"bevestigd": "ja"},
     )
     if who == "aanspreekpunt":
         assert (page.status_code, invite.status_code) == (200, 201)

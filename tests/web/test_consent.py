@@ -141,7 +141,8 @@ def test_consent_page_explains_what_is_shared_and_lets_you_give_and_withdraw(
     after = client.get(given.headers["location"])
     assert "Toestemming intrekken" in after.text and "Jongere gaf toestemming" in after.text
     withdrawn = client.post(
-        f"/cases/{family.case.id}/toestemming", data={"audience": "school", "decision": "withdrawn"}
+        f"/cases/{family.case.id}/toestemming",
+        data={"audience": "school", "decision": "withdrawn", "bevestigd": "ja"},
     )
     assert withdrawn.status_code == 303
     assert "Jongere trok toestemming in" in client.get(withdrawn.headers["location"]).text
