@@ -55,13 +55,14 @@ class Comparison:
 
 
 def comparison(session: Session, *, user: User, case_id: str, van: int, naar: str) -> Comparison:
-    """Version ``van`` (0: the first one) against version ``naar`` or ``'nu'`` (now), for what
+    """Version ``van`` (0: the newest one) against version ``naar`` or ``'nu'`` (now), for what
     ``user`` may read. NotFound while the case has no version, or for an unknown number."""
     mine = cases.case_for(session, user=user, case_id=case_id)
     history = versions.list_versions(session, case_id=case_id)
     if not history:
         raise NotFound("Er is nog geen versie vastgesteld om mee te vergelijken.")
-    before = versions.get_version(session, case_id=case_id, number=van or history[-1].number)
+    # newest first: by default, what changed since the version adopted last
+    before = versions.get_version(session, case_id=case_id, number=van or history[0].number)
     after = None
     if naar != "nu":
         number = int(naar) if naar.isdigit() else -1

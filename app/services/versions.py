@@ -24,6 +24,7 @@ from app.models import (
     User,
     Version,
     VersionDocument,
+    today,
     utcnow,
 )
 from app.services import audit
@@ -138,6 +139,8 @@ def adopt(
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     previous = latest_version(session, case_id=case_id)
+    if evaluation is None and not next_evaluation_date.strip():
+        evaluation = carried_evaluation_date(previous)
     version = Version(
         case_id=case_id,
         number=(previous.number + 1) if previous else 1,
@@ -177,6 +180,16 @@ def adopt(
     session.commit()
     session.refresh(version)
     return version
+
+
+def carried_evaluation_date(previous: Version | None) -> date | None:
+    """The next evaluation date a new version keeps when it is left empty: the one planned in
+    the version before, while it is still to come (a date that passed was the evaluation this
+    meeting probably is). Decisions and the meeting date never carry over: they belong to one
+    meeting."""
+    if previous is None or previous.next_evaluation_date is None:
+        return None
+    return previous.next_evaluation_date if previous.next_evaluation_date >= today() else None
 
 
 def latest_version(session: Session, *, case_id: str) -> Version | None:

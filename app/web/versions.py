@@ -130,6 +130,7 @@ def versions_page(
 def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
     mine = cases.case_for(session, user=user, case_id=case_id)
     history = versions.list_versions(session, case_id=case_id)
+    carried = versions.carried_evaluation_date(history[0] if history else None)
     return {
         "user": user,
         "case": mine.case,
@@ -140,7 +141,10 @@ def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> d
         "chain": versions.verify_chain(session, case_id=case_id),
         "can_adopt": versions.can_adopt(mine.participant),
         "automatic": checkpoints.checkpoints_for_user(session, user=user, case_id=case_id),
-        "form": {"meeting_date": today().isoformat()},
+        "form": {
+            "meeting_date": today().isoformat(),
+            "next_evaluation_date": carried.isoformat() if carried else "",
+        },
         "errors": {},
     }
 
