@@ -26,6 +26,7 @@ from app.web import (
     participants,
     printing,
     shares,
+    stories,
     versions,
     ws,
 )
@@ -48,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     access_log.router,
     versions.router,
     printing.router,
+    stories.router,
     documents.router,
     ws.router,
 )

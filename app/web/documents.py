@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from app.crdt.schema import load_schema, section_schema, section_title
-from app.models import Case, Section, User
-from app.services import audit, documents, last_visit, membership
+from app.models import Case, Role, Section, StoryReaders, User
+from app.services import audit, documents, last_visit, membership, stories
 from app.services.errors import NotFound
 from app.web.deps import CurrentUser, SessionDep
 from app.web.templating import render
@@ -65,6 +65,7 @@ def document_page(
         subject=f"document:{section}:{doc_id}",
         detail=section_title(section, owner_name=owner_name),
     )
+    document = access.document
     return render(
         request,
         "pages/document.html",
@@ -77,6 +78,19 @@ def document_page(
             "section": section,
             "is_own_story": is_own_story,
             "config": config,
+            "written_for_you": stories.written_for_owner(session, access=access),
+            "story_readers": (
+                stories.READER_LABELS[StoryReaders(document.story_readers)]
+                if is_own_story
+                else None
+            ),
+            "helper_blocked": (
+                document.section == Section.verhaal
+                and access.participant.role == Role.aanspreekpunt
+                and not document.helper_writes
+                and not is_own_story
+            ),
+            "owner_name": owner_name,
         },
     )
 
