@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 run: install pdf-deps
 	$(BIN)/eenplan migrate
-	EENPLAN_PUBLIC_URL=$(EENPLAN_PUBLIC_URL) $(BIN)/eenplan demo --if-empty
+	EENPLAN_PUBLIC_URL=$(EENPLAN_PUBLIC_URL) $(BIN)/eenplan demo --if-empty --filled
 	EENPLAN_PUBLIC_URL=$(EENPLAN_PUBLIC_URL) $(BIN)/eenplan serve --host $(HOST) --port $(PORT)
 
 # Everything the test suite needs beyond Python: Chromium for browser tests, poppler for PDF

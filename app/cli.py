@@ -94,7 +94,7 @@ def _demo(args: argparse.Namespace) -> int:
                     "wachtwoorden maak je met: .venv/bin/eenplan demo"
                 )
             return 0
-        case = demo.seed_demo_case(session)
+        case = demo.seed_demo_case(session, filled=args.filled)
     engine.dispose()
     if args.json:
         print(json.dumps(case.as_json(), ensure_ascii=False))
@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--json", action="store_true", help="print the case as JSON")
     demo_cmd.add_argument(
         "--if-empty", action="store_true", help="only when the database has no case yet"
+    )
+    demo_cmd.add_argument(
+        "--filled",
+        action="store_true",
+        help="with a filled-in analysis, plan, perspective, stories and two versions",
     )
 
     demo_cmd.set_defaults(func=_demo)

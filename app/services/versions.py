@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -118,10 +118,12 @@ def adopt(
     decisions: str = "",
     next_evaluation_date: str = "",
     states: dict[str, bytes],
+    adopted_at: datetime | None = None,
 ) -> Version:
     """Freeze a named version of every document of the case (only the aanspreekpunt).
 
-    ``states`` maps each document id to its whole state as one CRDT update.
+    ``states`` maps each document id to its whole state as one CRDT update; ``adopted_at``
+    is now, except for a demo that tells a history.
     """
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
@@ -149,7 +151,7 @@ def adopt(
         decisions=decisions.strip(),
         next_evaluation_date=evaluation,
         adopted_by_id=actor.id,  # type: ignore[arg-type]
-        adopted_at=utcnow(),
+        adopted_at=adopted_at or utcnow(),
         previous_hash=previous.content_hash if previous else GENESIS_HASH,
         content_hash="",
     )

@@ -38,7 +38,16 @@ async def _adopt(
     )
     states = await current_states(rooms, doc_ids)
     return await run_in_threadpool(
-        lambda: versions.adopt(session, actor=user, case_id=case_id, states=states, **form)
+        lambda: versions.adopt(
+            session,
+            actor=user,
+            case_id=case_id,
+            states=states,
+            title=form.get("title", ""),
+            meeting_date=form.get("meeting_date", ""),
+            decisions=form.get("decisions", ""),
+            next_evaluation_date=form.get("next_evaluation_date", ""),
+        )
     )
 
 
