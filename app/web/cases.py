@@ -78,6 +78,7 @@ def case_overview(
         participants.pending_invitations(session, case_id=case_id) if is_aanspreekpunt else []
     )
     news = last_visit.news_for_user(session, user=user, case_id=case_id)
+    youth = next((m for m in members if m.participant.role == Role.jongere), None)
     return render(
         request,
         "pages/case.html",
@@ -94,6 +95,7 @@ def case_overview(
             "invitations": invitations,
             "latest_version": versions.latest_version(session, case_id=case_id),
             "news": [n for n in news if n.fields],
+            "youth_name": youth.user.name if youth else "De jongere",
             "news_by_doc": {n.access.document.id: n for n in news},
         },
     )

@@ -159,10 +159,16 @@ def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -
         for m in active_members(session, case_id=case_id)
         if m.participant.role == Role.ouder and m.participant.gezag
     ]
+    youth = next(
+        (m for m in active_members(session, case_id=case_id) if m.participant.role == Role.jongere),
+        None,
+    )
     context: dict[str, Any] = {
         "user": user,
         "case": mine.case,
         "me": participant,
+        "is_youth": participant.role == Role.jongere,
+        "youth_name": youth.user.name if youth else "De jongere",
         "age": mine.youth_age,
         "blocks": blocks,
         "history": consent_history.history_lines(session, case_id=case_id, viewer=participant),

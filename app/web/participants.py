@@ -99,10 +99,10 @@ def remove_participant(
             user=user,
             confirmation=confirm.Confirmation(
                 title=f"{person.name} verwijderen?",
-                question=f"Weet je zeker dat je {person.name} uit deze casus wilt verwijderen?",
+                question=f"Weet je zeker dat je {person.name} uit dit gezin wilt verwijderen?",
                 consequence=(
-                    "Diegene kan de casus dan meteen niet meer openen, ook niet als het nu "
-                    "open staat. Wat diegene schreef, blijft staan."
+                    "Diegene kan het plan van dit gezin dan meteen niet meer openen, ook niet als "
+                    "het nu open staat. Wat diegene schreef, blijft staan."
                 ),
                 button="Ja, verwijderen",
                 action=f"/cases/{case_id}/deelnemers/{participant_id}/verwijderen",

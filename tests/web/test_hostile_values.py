@@ -147,7 +147,7 @@ def shown_and_safe(html: str, where: str) -> str:
             assert name != "style", f"{where}: inline style <{tag} style={value!r}>"
             seen.append(value or "")
         if tag == "link":
-            assert attrs.get("rel") == "stylesheet", f"{where}: <link {attrs}>"
+            assert attrs.get("rel") in ("stylesheet", "icon"), f"{where}: <link {attrs}>"
             assert (attrs.get("href") or "").startswith("/static/"), f"{where}: <link {attrs}>"
     for attrs, body in page.scripts:
         if attrs.get("type") == "application/json":

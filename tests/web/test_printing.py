@@ -84,7 +84,7 @@ def test_concept_print_holds_every_part_for_the_zorgoverleg(
     for expected in [
         "CONCEPT",
         "Wie doen er mee?",
-        "Hulpvragen in eigen woorden",
+        "Waar wil iedereen hulp bij?",
         "Ik wil weer naar school",
         "Gedeelde analyse",
         "Moeder en vader zien het anders",

@@ -230,7 +230,8 @@ def test_history_page_lists_hash_adopter_and_approvals(client: TestClient, famil
     page = client.get(f"/cases/{family.case.id}/versies").text
     assert "Versie 1: Zorgoverleg" in page
     assert f"door {family.user('aanspreekpunt').name}" in page
-    assert version["content_hash"][:12] in page
+    code = version["content_hash"][:12].upper()
+    assert f"Echtheidscode {code[:4]}-{code[4:8]}-{code[8:]}" in page
     assert f"{family.user('aanspreekpunt').name} (akkoord)" in page
 
 
