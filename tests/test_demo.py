@@ -108,6 +108,16 @@ def test_the_filled_demo_loads_like_real_documents_and_shows_what_is_new(
         for f in news["plan"]["fields"]
     )
     assert news["plan"]["first_visit"] is False
+    client.post("/logout")
+    youth_login = client.post(
+        "/login",
+        data={"email": people["jongere"]["email"], "password": people["jongere"]["password"]},
+    )
+    assert youth_login.status_code == 303
+    news = {n["section"]: n for n in client.get(f"/api/cases/{case_id}/changes").json()}
+    [note] = news["analyse"]["fields"]
+    assert (note["path"], note["kind"]) == ("zorgen/zorg-slaap/tekst", "gewijzigd")
+    assert note["by"] == [mother["name"]]
 
 
 def test_make_run_seeds_the_filled_demo() -> None:

@@ -750,7 +750,8 @@ def _since_the_last_visit(w: _Documents) -> None:
 
     def note(d: Doc) -> None:
         concern = next(z for z in d.get("zorgen", type=Array) if z.get("id") == "zorg-slaap")
-        concern["tekst"] += " Sinds de telefoon in de keuken ligt, gaat het beter."
+        text = concern["tekst"]
+        text += " Sinds de telefoon in de keuken ligt, gaat het beter."
 
     w.write("analyse", "moeder", note)
     w.session_ended()
