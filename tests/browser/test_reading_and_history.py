@@ -46,9 +46,16 @@ def test_the_youth_and_her_mother_see_what_changed_since_their_last_visit(
     case_url = f"{live_server.url}/cases/{live_server.case_id}"
     sanne = open_as("jongere", width=width, height=height)
     marieke = open_as("moeder", width=width, height=height)
-    for page, person in ((sanne, "jongere"), (marieke, "moeder")):
-        page.goto(live_server.doc_url(person, "plan"))
-        page.wait_for_selector("#editor-status[data-state=saved]")
+    for page, person, sections in (
+        (sanne, "jongere", ("plan", "analyse")),
+        (marieke, "moeder", ("plan",)),
+    ):
+        for section in sections:
+            page.goto(live_server.doc_url(person, section))
+            page.wait_for_selector("#editor-status[data-state=saved]")
+        page.goto(case_url)
+    # Everyone left, so the rooms unload (after 2 s); what is written next is read from the log.
+    sanne.wait_for_timeout(3500)
     _write(live_server, "plan", _goal("Sanne zoekt een bijbaantje", "g1"), "jongere")
 
     def strengths(doc: Doc) -> None:
@@ -66,9 +73,20 @@ def test_the_youth_and_her_mother_see_what_changed_since_their_last_visit(
     assert "bijbaantje" not in youth_news  # her own goal is not news to her
     assert "Wat gaat goed?" in youth_news and "door Wendy WIJ" in youth_news
     # opening the document marks it seen: the plan is no longer new for the mother
-    marieke.get_by_role("link", name="Plan van aanpak").first.click()
+    marieke.locator("section.news").get_by_role("link", name="Plan van aanpak").click()
     marieke.wait_for_selector("#editor-status[data-state=saved]")
+    marieke.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some("
+        "t => t.value === 'Sanne zoekt een bijbaantje')"
+    )
     marieke.screenshot(path=f"{SHOTS}/news-moeder-plan-{name}.png", full_page=True)
+    sanne.locator("section.news").get_by_role("link", name="Gedeelde analyse").click()
+    sanne.wait_for_selector("#editor-status[data-state=saved]")
+    sanne.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')]"
+        ".some(t => t.value === 'Sanne tekent goed.')"
+    )
+    sanne.screenshot(path=f"{SHOTS}/news-jongere-analyse-{name}.png", full_page=True)
     marieke.goto(case_url)
     assert "Sanne zoekt een bijbaantje" not in marieke.locator("section.news").inner_text()
 
