@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in invitations and mails, and the sign-in banner, name the address `make run` serves on
+# (unless EENPLAN_PUBLIC_URL is set, e.g. behind a proxy).
+EENPLAN_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint node-deps bundle system-deps pdf-deps bench bench-sustained clean
 
@@ -18,8 +21,8 @@ $(STAMP): pyproject.toml
 
 run: install pdf-deps
 	$(BIN)/eenplan migrate
-	$(BIN)/eenplan demo --if-empty
-	$(BIN)/eenplan serve --host $(HOST) --port $(PORT)
+	EENPLAN_PUBLIC_URL=$(EENPLAN_PUBLIC_URL) $(BIN)/eenplan demo --if-empty --filled
+	EENPLAN_PUBLIC_URL=$(EENPLAN_PUBLIC_URL) $(BIN)/eenplan serve --host $(HOST) --port $(PORT)
 
 # Everything the test suite needs beyond Python: Chromium for browser tests, poppler for PDF
 # text, and the npm packages for the Yjs interop tests.

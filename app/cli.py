@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,10 @@ DEMO_ACCOUNTS_FILE = Path(".eenplan-demo.txt")
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # local import: only `eenplan serve` needs the server
 
+    if not os.environ.get("EENPLAN_PUBLIC_URL"):
+        # Links (invitations, shares, mails) name the address this server answers on.
+        os.environ["EENPLAN_PUBLIC_URL"] = f"http://{args.host}:{args.port}"
+        get_settings.cache_clear()
     settings = get_settings()
     print(f"eenplan draait op http://{args.host}:{args.port}  (stoppen: Ctrl+C)", flush=True)
     uvicorn.run(
@@ -51,8 +56,12 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _sign_in_text(case: demo.DemoCase, public_url: str) -> str:
-    lines = [f"Demo-gezin. Open {public_url} en log in met één van deze accounts:", ""]
+def _banner(public_url: str) -> str:
+    return f"Demo-gezin. Open {public_url} en log in met één van deze accounts:"
+
+
+def _accounts_text(case: demo.DemoCase) -> str:
+    lines = [""]
     for person in case.people:
         gezag = " (gezag)" if person.gezag else ""
         admin = " (ook beheerder)" if person.is_admin else ""
@@ -77,25 +86,34 @@ def _demo(args: argparse.Namespace) -> int:
     with Session(engine, expire_on_commit=False) as session:
         if args.if_empty and demo.case_count(session) > 0:
             if DEMO_ACCOUNTS_FILE.exists():
-                print(DEMO_ACCOUNTS_FILE.read_text(encoding="utf-8"))
+                print(_banner(settings.public_url))
+                print(_stored_accounts(DEMO_ACCOUNTS_FILE.read_text(encoding="utf-8")))
             else:
                 print(
                     "Er staan al gegevens in de database. Een nieuw demo-gezin met "
                     "wachtwoorden maak je met: .venv/bin/eenplan demo"
                 )
             return 0
-        case = demo.seed_demo_case(session)
+        case = demo.seed_demo_case(session, filled=args.filled)
     engine.dispose()
     if args.json:
         print(json.dumps(case.as_json(), ensure_ascii=False))
         return 0
-    text = _sign_in_text(case, settings.public_url)
+    text = _accounts_text(case)
+    print(_banner(settings.public_url))
     print(text)
     if args.if_empty:
-        # make run prints this again next time, so the demo passwords are never lost
+        # make run prints this again next time (with the address of that run), so the demo
+        # passwords are never lost
         DEMO_ACCOUNTS_FILE.write_text(text, encoding="utf-8")
         DEMO_ACCOUNTS_FILE.chmod(0o600)
     return 0
+
+
+def _stored_accounts(text: str) -> str:
+    """The accounts part of a stored demo text (files from before held the banner too)."""
+    first, _, rest = text.partition("\n")
+    return rest if first.startswith("Demo-gezin. Open ") else text
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -204,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument(
         "--if-empty", action="store_true", help="only when the database has no case yet"
     )
+    demo_cmd.add_argument(
+        "--filled",
+        action="store_true",
+        help="with a filled-in analysis, plan, perspective, stories and two versions",
+    )
+
     demo_cmd.set_defaults(func=_demo)
 
     create_user = sub.add_parser("create-user", help="create an account (e.g. a professional)")

@@ -46,3 +46,11 @@ def dutch_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return local_time(value).strftime("%H:%M")
+
+
+def enumeration(items: list[str]) -> str:
+    """'Sanne, Johan en Marieke'."""
+    names = [str(item) for item in items]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " en " + names[-1]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine
-from app.live import make_room_server
+from app.live import keep_checkpoints, make_room_server
 from app.services.access_bus import AccessBus
 from app.settings import Settings, get_settings
 from app.web import ROUTERS
@@ -43,14 +43,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     bus = AccessBus()
     rooms = make_room_server(engine, settings, bus)
+    keeper = keep_checkpoints(engine, rooms)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await rooms.start()
+        keeper.start()
         _tune_garbage_collector()
         try:
             yield
         finally:
+            await keeper.stop()
             await rooms.stop()
             engine.dispose()
 
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.access_bus = bus
     app.state.rooms = rooms
+    app.state.checkpoints = keeper
     app.state.templates = make_templates()
 
     app.middleware("http")(refuse_cross_site_changes)

@@ -201,8 +201,17 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class StoryReaders(enum.StrEnum):
+    """Who may read someone's own story (``verhaal``): its owner chooses."""
+
+    professionals = "professionals"  # only the aanspreekpunt and the specialists
+    default = "default"  # the professionals, the youth and the parents with gezag
+    everyone = "everyone"  # everyone in the case, the network and parents without gezag too
+
+
 class Document(SQLModel, table=True):
-    """One CRDT document of a case. ``owner_participant_id`` is set for ``verhaal`` only."""
+    """One CRDT document of a case. ``owner_participant_id`` is set for ``verhaal`` only, and
+    so are the owner's choices ``story_readers`` and ``helper_writes``."""
 
     __tablename__ = "documents"
     __table_args__ = (UniqueConstraint("case_id", "section", "owner_participant_id"),)
@@ -212,6 +221,18 @@ class Document(SQLModel, table=True):
     section: Section = Field(sa_type=String(20))
     owner_participant_id: int | None = Field(default=None, foreign_key="participants.id")
     created_at: datetime = Field(default_factory=utcnow)
+    story_readers: StoryReaders = Field(
+        default=StoryReaders.default,
+        sa_type=String(20),
+        sa_column_kwargs={"server_default": "default"},
+        description="Own story only: who may read it besides its owner.",
+    )
+    helper_writes: bool = Field(
+        default=True,
+        sa_column_kwargs={"server_default": "1"},
+        description="Own story only: the aanspreekpunt may write in it on the owner's behalf "
+        "(a youth of 12 or older may turn this off).",
+    )
 
 
 class DocumentUpdate(SQLModel, table=True):
@@ -239,6 +260,44 @@ class DocumentClient(SQLModel, table=True):
     )
     user_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckpointReason(enum.StrEnum):
+    session_end = "session_end"  # the last person left after changing it
+    periodic = "periodic"  # during a long editing session
+    before_restore = "before_restore"  # the state just before a restore changed it
+
+
+class DocumentCheckpoint(SQLModel, table=True):
+    """An automatic version of one document: its state after update ``upto_update_id``.
+
+    Only a pointer: the update log is append-only and never pruned, so the state is read back
+    from it (the newest snapshot at or below ``upto_update_id`` and the updates up to it).
+    """
+
+    __tablename__ = "document_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)
+    document_id: str = Field(foreign_key="documents.id", index=True, max_length=32)
+    upto_update_id: int
+    reason: CheckpointReason = Field(sa_type=String(20))
+    made_by_user_id: int | None = Field(
+        default=None, foreign_key="users.id", description="Who restored (before_restore only)."
+    )
+    note: str = Field(default="", max_length=200, description="What was restored, e.g. 'versie 1'.")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentSeen(SQLModel, table=True):
+    """What a person last saw of a document: the newest update when they last opened it."""
+
+    __tablename__ = "document_seen"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    document_id: str = Field(foreign_key="documents.id", primary_key=True, max_length=32)
+    upto_update_id: int = 0
+    seen_at: datetime = Field(default_factory=utcnow)
 
 
 class DocumentSnapshot(SQLModel, table=True):

@@ -382,3 +382,81 @@ def test_verify_log_reports_every_case_and_fails_on_a_break(database_url: str) -
     line = next(x for x in broken.stdout.splitlines() if first["case_id"] in x)
     assert "KAPOT" in line and "regel 2" in line
     assert any(second["case_id"] in x and x.startswith("OK") for x in broken.stdout.splitlines())
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _make_run_commands(*args: str, env_extra: dict[str, str] | None = None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "EENPLAN_PUBLIC_URL"}
+    env.update(env_extra or {})
+    dry = subprocess.run(
+        ["make", "-n", "run", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return [line for line in dry.stdout.splitlines() if "eenplan demo" in line or "serve" in line]
+
+
+def test_make_run_on_another_port_gives_that_port_to_links_and_the_banner() -> None:
+    commands = _make_run_commands("PORT=8123")
+    assert len(commands) == 2
+    for line in commands:
+        assert "EENPLAN_PUBLIC_URL=http://127.0.0.1:8123" in line, line
+    assert "--port 8123" in commands[-1]
+
+
+def test_make_run_keeps_a_public_url_that_was_set() -> None:
+    commands = _make_run_commands(
+        "PORT=8123", env_extra={"EENPLAN_PUBLIC_URL": "https://eenplan.example"}
+    )
+    for line in commands:
+        assert "EENPLAN_PUBLIC_URL=https://eenplan.example" in line, line
+
+
+def test_the_demo_banner_names_the_address_of_this_run(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "EENPLAN_DATABASE_URL": database_url}
+
+    def demo(url: str) -> str:
+        return subprocess.run(
+            [EENPLAN, "demo", "--if-empty"],
+            env={**env, "EENPLAN_PUBLIC_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            check=True,
+        ).stdout
+
+    assert "Open http://127.0.0.1:8123 " in demo("http://127.0.0.1:8123")
+    again = demo("http://127.0.0.1:9000")
+    assert "Open http://127.0.0.1:9000 " in again
+    assert "8123" not in again
+
+
+@pytest.mark.slow
+def test_serve_on_another_port_uses_it_as_the_public_address(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    assert _run(url, "migrate").returncode == 0
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "EENPLAN_PUBLIC_URL"}
+    env.update({"EENPLAN_DATABASE_URL": url, "EENPLAN_ENVIRONMENT": "test"})
+    process = subprocess.Popen(
+        [EENPLAN, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # the address links are made with also names the editor's WebSocket in the CSP
+    assert f"ws://127.0.0.1:{port}" in response.headers["content-security-policy"]

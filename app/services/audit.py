@@ -52,6 +52,7 @@ class Action(enum.StrEnum):
     access_without_consent = "access_without_consent"
     version_created = "version_created"
     chain_reanchored = "chain_reanchored"
+    story_access_changed = "story_access_changed"
 
 
 # Plain Dutch for the family's page: "<name> <sentence>".
@@ -70,6 +71,7 @@ ACTION_SENTENCES: dict[str, str] = {
     Action.access_without_consent: "heeft gedeeld zonder toestemming",
     Action.version_created: "heeft een versie vastgesteld",
     Action.chain_reanchored: "heeft het logboek opnieuw verankerd met de geheime sleutel",
+    Action.story_access_changed: "heeft gekozen wie het eigen verhaal mag lezen",
 }
 
 ACTION_LABELS: dict[str, str] = {
@@ -87,6 +89,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.access_without_consent: "Gedeeld zonder toestemming",
     Action.version_created: "Versie vastgesteld",
     Action.chain_reanchored: "Keten opnieuw verankerd",
+    Action.story_access_changed: "Keuze eigen verhaal",
 }
 
 VIEW_ACTIONS = frozenset(

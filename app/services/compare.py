@@ -23,6 +23,10 @@ class Change:
     kind: str  # "toegevoegd", "verwijderd" or "gewijzigd"
     before: str = ""
     after: str = ""
+    # Where the change is in the editor (its ``data-path``): ``<text root>``,
+    # ``<record root>/<field>``, ``<list root>/<item id>/<field>`` (deeper for nested lists),
+    # ``<list root>/<item id>`` for a whole item added or removed, ``<key>/<participant>/<field>``.
+    path: str = ""
 
 
 @dataclass
@@ -51,13 +55,14 @@ class Comparison:
 
 
 def comparison(session: Session, *, user: User, case_id: str, van: int, naar: str) -> Comparison:
-    """Version ``van`` (0: the first one) against version ``naar`` or ``'nu'`` (now), for what
+    """Version ``van`` (0: the newest one) against version ``naar`` or ``'nu'`` (now), for what
     ``user`` may read. NotFound while the case has no version, or for an unknown number."""
     mine = cases.case_for(session, user=user, case_id=case_id)
     history = versions.list_versions(session, case_id=case_id)
     if not history:
         raise NotFound("Er is nog geen versie vastgesteld om mee te vergelijken.")
-    before = versions.get_version(session, case_id=case_id, number=van or history[-1].number)
+    # newest first: by default, what changed since the version adopted last
+    before = versions.get_version(session, case_id=case_id, number=van or history[0].number)
     after = None
     if naar != "nu":
         number = int(naar) if naar.isdigit() else -1
@@ -118,37 +123,50 @@ def diff_section(
         if block.get("groups"):
             for option in options(block["groups"]):
                 where = f"{label} › {option['label']}"
+                root = f"{key}.{option['value']}"
                 old_group = (old or {}).get(option["value"])
                 new_group = (new or {}).get(option["value"])
                 if block["kind"] == "list":
                     _diff_list(
-                        block["item"], old_group or [], new_group or [], where, names, changes
+                        block["item"], old_group or [], new_group or [], where, names, changes, root
                     )
                 else:
                     _diff_record(
-                        block["fields"], old_group or {}, new_group or {}, where, names, changes
+                        block["fields"],
+                        old_group or {},
+                        new_group or {},
+                        where,
+                        names,
+                        changes,
+                        root,
                     )
         elif block["kind"] == "text":
-            _diff_text(label, old or "", new or "", changes)
+            _diff_text(label, old or "", new or "", changes, key)
         elif block["kind"] == "list":
-            _diff_list(block["item"], old or [], new or [], label, names, changes)
+            _diff_list(block["item"], old or [], new or [], label, names, changes, key)
         elif block["kind"] == "record":
-            _diff_record(block["fields"], old or {}, new or {}, label, names, changes)
+            _diff_record(block["fields"], old or {}, new or {}, label, names, changes, key)
         elif block["kind"] == "per_participant":
             for pid in sorted(set(old or {}) | set(new or {}), key=str):
                 who = names.get(int(pid), "iemand") if str(pid).isdigit() else str(pid)
                 before_answer = (old or {}).get(pid) or {}
                 after_answer = (new or {}).get(pid) or {}
                 _diff_record(
-                    block["fields"], before_answer, after_answer, f"{label} › {who}", names, changes
+                    block["fields"],
+                    before_answer,
+                    after_answer,
+                    f"{label} › {who}",
+                    names,
+                    changes,
+                    f"{key}/{pid}",
                 )
     return changes
 
 
-def _diff_text(where: str, old: str, new: str, changes: list[Change]) -> None:
+def _diff_text(where: str, old: str, new: str, changes: list[Change], path: str) -> None:
     if old.strip() != new.strip():
         kind = "toegevoegd" if not old.strip() else "verwijderd" if not new.strip() else "gewijzigd"
-        changes.append(Change(where, kind, old.strip(), new.strip()))
+        changes.append(Change(where, kind, old.strip(), new.strip(), path))
 
 
 def _diff_record(
@@ -158,6 +176,7 @@ def _diff_record(
     where: str,
     names: dict[int, str],
     changes: list[Change],
+    path: str,
 ) -> None:
     for f in fields:
         if f["kind"] == "list":
@@ -168,11 +187,12 @@ def _diff_record(
                 f"{where} › {f['label']}",
                 names,
                 changes,
+                f"{path}/{f['key']}",
             )
             continue
         before = display_value(f, old.get(f["key"]), names)
         after = display_value(f, new.get(f["key"]), names)
-        _diff_text(f"{where} › {f['label']}", before, after, changes)
+        _diff_text(f"{where} › {f['label']}", before, after, changes, f"{path}/{f['key']}")
 
 
 def _diff_list(
@@ -182,19 +202,29 @@ def _diff_list(
     where: str,
     names: dict[int, str],
     changes: list[Change],
+    path: str,
 ) -> None:
     old_by_id = {item["id"]: (i, item) for i, item in enumerate(old, start=1)}
     new_by_id = {item["id"]: (i, item) for i, item in enumerate(new, start=1)}
     for item_id, (index, item) in old_by_id.items():
         if item_id not in new_by_id:
             title = f"{where} › {item_title(item_schema, item, index)}"
-            changes.append(Change(title, "verwijderd"))
+            changes.append(Change(title, "verwijderd", path=f"{path}/{item_id}"))
     for item_id, (index, item) in new_by_id.items():
         title = f"{where} › {item_title(item_schema, item, index)}"
         if item_id not in old_by_id:
-            changes.append(Change(title, "toegevoegd", after=_summary(item_schema, item, names)))
+            summary = _summary(item_schema, item, names)
+            changes.append(Change(title, "toegevoegd", after=summary, path=f"{path}/{item_id}"))
         else:
-            _diff_record(item_schema["fields"], old_by_id[item_id][1], item, title, names, changes)
+            _diff_record(
+                item_schema["fields"],
+                old_by_id[item_id][1],
+                item,
+                title,
+                names,
+                changes,
+                f"{path}/{item_id}",
+            )
 
 
 def _summary(item_schema: dict[str, Any], item: dict[str, Any], names: dict[int, str]) -> str:

@@ -66,6 +66,7 @@ class Audience:
     what: str
     purpose: str
     never: str
+    on_withdrawal: str  # what stops when someone withdraws their consent
 
 
 AUDIENCES: dict[str, Audience] = {
@@ -79,6 +80,10 @@ AUDIENCES: dict[str, Audience] = {
         ),
         purpose="Zodat school weet wat er is afgesproken en kan helpen.",
         never="School ziet nooit de veiligheid, de analyse of de verhalen.",
+        on_withdrawal=(
+            "Dan stopt het delen meteen: de link voor school werkt niet meer. Wat school al "
+            "gelezen heeft, kunnen we niet terughalen."
+        ),
     ),
     "netwerk": Audience(
         code="netwerk",
@@ -90,6 +95,12 @@ AUDIENCES: dict[str, Audience] = {
         ),
         purpose="Zodat de mensen om jullie heen kunnen meedenken en helpen.",
         never="Familie en netwerk zien nooit de veiligheid.",
+        on_withdrawal=(
+            "Dan stopt het delen meteen: familie en netwerk, en een ouder zonder gezag, kunnen "
+            "de analyse, het plan en het toekomstperspectief niet meer lezen. Wie het nu open "
+            "heeft, ziet het direct niet meer. Wat iemand al gelezen heeft, kunnen we niet "
+            "terughalen."
+        ),
     ),
 }
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from app.models import Case, Role, today
-from app.services import accounts, cases, participants, two_factor
+from app.services import accounts, cases, demo_filled, participants, two_factor
 from app.services.membership import PROFESSIONAL_ROLES
 
 
@@ -76,9 +76,10 @@ def case_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Case)).one())
 
 
-def seed_demo_case(session: Session) -> DemoCase:
+def seed_demo_case(session: Session, *, filled: bool = False) -> DemoCase:
     """Add one demo family: youth of 14, mother and father with gezag (father lives
-    elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk."""
+    elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk.
+    ``filled``: with six weeks of their work in it (``demo_filled``); else empty documents."""
     number = case_count(session) + 1
     surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
     suffix = "" if number == 1 else str(number)
@@ -133,4 +134,6 @@ def seed_demo_case(session: Session) -> DemoCase:
             session, case=case, user=user, role=p.role, gezag=p.gezag, organisation=p.organisation
         )
     session.commit()
+    if filled:
+        demo_filled.fill_demo_case(session, case=case)
     return DemoCase(case_id=case.id, youth_birth_date=birth_date, people=people)

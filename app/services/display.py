@@ -43,3 +43,30 @@ def item_title(item_schema: dict[str, Any], item: dict[str, Any], index: int) ->
             text = str(item[field["key"]]).strip().splitlines()[0]
             return f"{label}: {text[:80]}{'…' if len(text) > 80 else ''}"
     return label
+
+
+# On pages (print, versions, automatic versions): plain words first, the official term beside
+# them; and the youth reads about herself in the second person. Keyed by field, so the labels
+# of the schema (the editor's) stay as they are.
+PLAIN_LABELS = {
+    "zelfredzaamheid": "Hoe goed lukt het zonder hulp? (zelfredzaamheid, 1 tot 5)",
+}
+YOUTH_LABELS = {
+    "wens_jongere": "Wat wil jij?",
+    "schaal_jongere": "Jouw cijfer (0 tot 10)",
+}
+
+
+def page_label(field: dict[str, Any], youth: bool = False) -> str:
+    """The label of a field on a page, for the youth (``youth``) or anyone else."""
+    key = field["key"]
+    if youth and key in YOUTH_LABELS:
+        return YOUTH_LABELS[key]
+    return PLAIN_LABELS.get(key, field["label"])
+
+
+def short_code(content_hash: str) -> str:
+    """'3F2A-9C1B-77D0': the first twelve characters of a version's hash, easy to read aloud
+    and compare with the paper; the whole hash stays available."""
+    head = content_hash[:12].upper()
+    return "-".join(head[i : i + 4] for i in range(0, len(head), 4))

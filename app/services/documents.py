@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.crdt.policy import Access
-from app.models import Case, Document, Participant, Role, Section, User
+from app.models import Case, Document, Participant, Role, Section, StoryReaders, User
 from app.services import consent
 from app.services.errors import NotFound
 from app.services.membership import active_participant, find_active_participant
@@ -80,9 +80,7 @@ def access_for(
     )
     match document.section:
         case Section.verhaal:
-            if document.owner_participant_id == participant.id or role == Role.aanspreekpunt:
-                return "edit"
-            return "view"
+            return _story_access(participant, document, full_member=full_member)
         case Section.analyse | Section.plan | Section.perspectief:
             if full_member:
                 return "edit"
@@ -96,6 +94,27 @@ def access_for(
                 return "edit"
             return "view"
     return None
+
+
+def _story_access(
+    participant: Participant, document: Document, *, full_member: bool
+) -> Access | None:
+    """An own story: its owner writes it, and the aanspreekpunt on their behalf unless the
+    owner turned that off (``helper_writes``). Who else reads it is the owner's choice
+    (``story_readers``): the professionals always; the youth and parents with gezag unless
+    the owner keeps it for the professionals; the network and parents without gezag only when
+    the owner opened it to everyone."""
+    if document.owner_participant_id == participant.id:
+        return "edit"
+    role = participant.role
+    if role == Role.aanspreekpunt:
+        return "edit" if document.helper_writes else "view"
+    if role == Role.specialist:
+        return "view"
+    readers = document.story_readers
+    if full_member:
+        return "view" if readers != StoryReaders.professionals else None
+    return "view" if readers == StoryReaders.everyone else None
 
 
 def _consented(session: Session, participant: Participant) -> frozenset[str]:

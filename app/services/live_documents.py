@@ -9,7 +9,7 @@ never depend on the sync engine's server.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class LiveDocuments(Protocol):
@@ -20,6 +20,9 @@ class LiveDocuments(Protocol):
         self, doc_id: str, update: bytes, *, author_user_id: int | None
     ) -> None:
         """Store a change made by the server and send it to every live connection."""
+
+    def announce(self, doc_id: str, notice: dict[str, Any]) -> None:
+        """Show a notice to everyone who has the document open, on every node."""
 
 
 async def current_states(live: LiveDocuments, doc_ids: Iterable[str]) -> dict[str, bytes]:

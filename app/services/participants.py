@@ -258,6 +258,17 @@ def pending_invitations(session: Session, *, case_id: str) -> list[Invitation]:
     ]
 
 
+def invitation_to_revoke(
+    session: Session, *, actor: User, case_id: str, invitation_id: int
+) -> Invitation:
+    """The invitation the aanspreekpunt is about to revoke (for the question 'are you sure?')."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.case_id != case_id:
+        raise NotFound()
+    return invitation
+
+
 def revoke_invitation(session: Session, *, actor: User, case_id: str, invitation_id: int) -> None:
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     invitation = session.get(Invitation, invitation_id)
@@ -339,6 +350,17 @@ def change_participant(
     session.commit()
     bus.publish(case_id)
     return participant
+
+
+def member_to_remove(session: Session, *, actor: User, case_id: str, participant_id: int) -> User:
+    """The account of the participant the aanspreekpunt is about to remove (for the question
+    'are you sure?'); NotFound/Forbidden as ``remove_participant`` would answer."""
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    participant = _case_participant(session, case_id, participant_id)
+    user = session.get(User, participant.user_id)
+    if user is None:
+        raise NotFound()
+    return user
 
 
 def remove_participant(

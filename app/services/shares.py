@@ -222,6 +222,16 @@ def create_share(
     return NewShare(share, token)
 
 
+def share_to_revoke(session: Session, *, actor: User, case_id: str, share_id: str) -> Share:
+    """The link the aanspreekpunt is about to stop (for the question 'are you sure?');
+    NotFound/Forbidden as ``revoke_share`` would answer."""
+    share = session.get(Share, share_id)
+    if share is None or share.case_id != case_id:
+        raise NotFound()
+    require_aanspreekpunt(session, user=actor, case_id=case_id)
+    return share
+
+
 def revoke_share(
     session: Session,
     *,

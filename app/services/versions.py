@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -24,6 +24,7 @@ from app.models import (
     User,
     Version,
     VersionDocument,
+    today,
     utcnow,
 )
 from app.services import audit, evaluations
@@ -117,10 +118,12 @@ def adopt(
     decisions: str = "",
     next_evaluation_date: str = "",
     states: dict[str, bytes],
+    adopted_at: datetime | None = None,
 ) -> Version:
     """Freeze a named version of every document of the case (only the aanspreekpunt).
 
-    ``states`` maps each document id to its whole state as one CRDT update.
+    ``states`` maps each document id to its whole state as one CRDT update; ``adopted_at``
+    is now, except for a demo that tells a history.
     """
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     errors: dict[str, str] = {}
@@ -138,6 +141,8 @@ def adopt(
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     previous = latest_version(session, case_id=case_id)
+    if evaluation is None and not next_evaluation_date.strip():
+        evaluation = carried_evaluation_date(previous)
     version = Version(
         case_id=case_id,
         number=(previous.number + 1) if previous else 1,
@@ -146,7 +151,7 @@ def adopt(
         decisions=decisions.strip(),
         next_evaluation_date=evaluation,
         adopted_by_id=actor.id,  # type: ignore[arg-type]
-        adopted_at=utcnow(),
+        adopted_at=adopted_at or utcnow(),
         previous_hash=previous.content_hash if previous else GENESIS_HASH,
         content_hash="",
     )
@@ -178,6 +183,16 @@ def adopt(
     session.commit()
     session.refresh(version)
     return version
+
+
+def carried_evaluation_date(previous: Version | None) -> date | None:
+    """The next evaluation date a new version keeps when it is left empty: the one planned in
+    the version before, while it is still to come (a date that passed was the evaluation this
+    meeting probably is). Decisions and the meeting date never carry over: they belong to one
+    meeting."""
+    if previous is None or previous.next_evaluation_date is None:
+        return None
+    return previous.next_evaluation_date if previous.next_evaluation_date >= today() else None
 
 
 def latest_version(session: Session, *, case_id: str) -> Version | None:

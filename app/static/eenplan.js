@@ -3,6 +3,8 @@
 //   <button data-print>                    prints the page
 //   <button data-copy="ID">                copies the value of the field with that id
 //   <input data-select-on-click>           selects its whole value when clicked
+//   <form data-confirm="Weet je het zeker?"> asks first; on yes it posts bevestigd=ja (without
+//                                          JavaScript the server asks on a page of its own)
 (() => {
   'use strict'
 
@@ -27,5 +29,22 @@
     }
     const selectable = target.closest('[data-select-on-click]')
     if (selectable && typeof selectable.select === 'function') selectable.select()
+  })
+
+  document.addEventListener('submit', (event) => {
+    const form = event.target instanceof HTMLFormElement ? event.target : null
+    if (!form || !form.dataset.confirm) return
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault()
+      return
+    }
+    let field = form.querySelector('input[name="bevestigd"]')
+    if (!field) {
+      field = document.createElement('input')
+      field.type = 'hidden'
+      field.name = 'bevestigd'
+      form.append(field)
+    }
+    field.value = 'ja'
   })
 })()

@@ -17,6 +17,7 @@ from app.web import (
     api,
     auth,
     cases,
+    changes,
     consent,
     documents,
     evaluations,
@@ -27,6 +28,7 @@ from app.web import (
     printing,
     progress,
     shares,
+    stories,
     versions,
     ws,
 )
@@ -43,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     admin.router,
     api.router,
+    changes.router,
     consent.router,
     shares.router,
     access_log.router,
@@ -50,6 +53,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     evaluations.router,
     progress.router,
     printing.router,
+    stories.router,
     documents.router,
     ws.router,
 )

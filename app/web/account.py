@@ -16,6 +16,7 @@ from app.security import SESSION_COOKIE, token_hash
 from app.services import accounts, two_factor
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
+from app.web import confirm
 from app.web.deps import ClientIP, CurrentUser, EnrollingUser, SessionDep, SettingsDep
 from app.web.templating import render
 
@@ -90,9 +91,29 @@ def confirm_two_factor(
 
 
 @router.post("/account/herstelcodes", response_class=HTMLResponse)
-def new_recovery_codes(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def new_recovery_codes(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    bevestigd: Annotated[str, Form()] = "",
+) -> Response:
     if not user.uses_two_factor:
         return RedirectResponse("/account/tweestapsverificatie", status_code=303)
+    if not confirm.is_confirmed(bevestigd):
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Nieuwe herstelcodes maken?",
+                question="Weet je zeker dat je nieuwe herstelcodes wilt maken?",
+                consequence=(
+                    "Je oude herstelcodes werken dan niet meer. Bewaar de nieuwe codes goed."
+                ),
+                button="Ja, maak nieuwe codes",
+                action="/account/herstelcodes",
+                back="/account/tweestapsverificatie",
+            ),
+        )
     codes = two_factor.replace_recovery_codes(session, user=user)
     return render(
         request,
@@ -123,7 +144,28 @@ def sessions_page(
 
 
 @router.post("/account/sessies/overal-uitloggen")
-def end_other_sessions(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def end_other_sessions(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    bevestigd: Annotated[str, Form()] = "",
+) -> Response:
+    if not confirm.is_confirmed(bevestigd):
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Overal uitloggen?",
+                question="Weet je zeker dat je op alle andere apparaten wilt uitloggen?",
+                consequence=(
+                    "Op die apparaten moet je daarna opnieuw inloggen. Op dit apparaat blijf "
+                    "je ingelogd."
+                ),
+                button="Ja, log overal uit",
+                action="/account/sessies/overal-uitloggen",
+                back="/account/sessies",
+            ),
+        )
     ended = accounts.end_other_sessions(
         session, user=user, keep_token=request.cookies.get(SESSION_COOKIE)
     )

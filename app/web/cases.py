@@ -14,6 +14,7 @@ from app.services import (
     cases,
     documents,
     evaluations,
+    last_visit,
     membership,
     participants,
     progress,
@@ -84,6 +85,8 @@ def case_overview(
         if evaluation
         else None
     )
+    news = last_visit.news_for_user(session, user=user, case_id=case_id)
+    youth = next((m for m in members if m.participant.role == Role.jongere), None)
     return render(
         request,
         "pages/case.html",
@@ -114,5 +117,8 @@ def case_overview(
                 if evaluation and my_round
                 else {}
             ),
+            "news": [n for n in news if n.fields],
+            "youth_name": youth.user.name if youth else "De jongere",
+            "news_by_doc": {n.access.document.id: n for n in news},
         },
     )

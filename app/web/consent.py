@@ -16,6 +16,7 @@ from app.models import Consent, Role, User
 from app.services import cases, consent, consent_history
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.membership import active_members, participant_names
+from app.web import confirm
 from app.web.deps import AccessBusDep, CurrentUser, SessionDep
 from app.web.templating import render
 
@@ -158,10 +159,16 @@ def _consent_context(session: Session, user: User, case_id: str, **extra: Any) -
         for m in active_members(session, case_id=case_id)
         if m.participant.role == Role.ouder and m.participant.gezag
     ]
+    youth = next(
+        (m for m in active_members(session, case_id=case_id) if m.participant.role == Role.jongere),
+        None,
+    )
     context: dict[str, Any] = {
         "user": user,
         "case": mine.case,
         "me": participant,
+        "is_youth": participant.role == Role.jongere,
+        "youth_name": youth.user.name if youth else "De jongere",
         "age": mine.youth_age,
         "blocks": blocks,
         "history": consent_history.history_lines(session, case_id=case_id, viewer=participant),
@@ -194,7 +201,27 @@ def consent_form(
     audience: Annotated[str, Form()] = "",
     decision: Annotated[str, Form()] = "",
     months: Annotated[int, Form()] = consent.DEFAULT_MONTHS,
+    bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
+    if decision == consent.WITHDRAWN and not confirm.is_confirmed(bevestigd):
+        cases.case_for(session, user=user, case_id=case_id)  # 404 for anyone else
+        info = consent.audience_or_error(audience)
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Toestemming intrekken?",
+                question=(
+                    f"Weet je zeker dat je je toestemming om te delen met {info.name} "
+                    "wilt intrekken?"
+                ),
+                consequence=info.on_withdrawal,
+                button="Ja, intrekken",
+                action=f"/cases/{case_id}/toestemming",
+                back=f"/cases/{case_id}/toestemming#kop-{info.code}",
+                fields={"audience": info.code, "decision": consent.WITHDRAWN},
+            ),
+        )
     try:
         consent.decide(
             session,

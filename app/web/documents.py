@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from app.crdt.schema import load_schema, section_schema, section_title
-from app.models import Case, Section, User
-from app.services import audit, documents, membership
+from app.models import Case, Role, Section, StoryReaders, User
+from app.services import audit, documents, last_visit, membership, stories
 from app.services.errors import NotFound
 from app.web.deps import CurrentUser, SessionDep
 from app.web.templating import render
@@ -46,6 +46,17 @@ def document_page(
     elif "intro_others" in schema:
         intro = schema["intro_others"].replace("{naam}", owner_name)
     config = editor_config(session, user=user, access=access, members=members)
+    # What others changed since this person last opened it, computed before opening marks it
+    # seen: the editor highlights these fields.
+    news = last_visit.document_news(
+        session,
+        user=user,
+        access=access,
+        names=membership.participant_names(session, case_id=case_id),
+        owner_names=membership.names_of(members),
+    )
+    config["changes"] = news.as_json()["fields"]
+    last_visit.mark_seen(session, user_id=user.id, document_id=doc_id)  # type: ignore[arg-type]
     audit.record(
         session,
         case_id=case_id,
@@ -54,6 +65,7 @@ def document_page(
         subject=f"document:{section}:{doc_id}",
         detail=section_title(section, owner_name=owner_name),
     )
+    document = access.document
     return render(
         request,
         "pages/document.html",
@@ -66,6 +78,19 @@ def document_page(
             "section": section,
             "is_own_story": is_own_story,
             "config": config,
+            "written_for_you": stories.written_for_owner(session, access=access),
+            "story_readers": (
+                stories.READER_LABELS[StoryReaders(document.story_readers)]
+                if is_own_story
+                else None
+            ),
+            "helper_blocked": (
+                document.section == Section.verhaal
+                and access.participant.role == Role.aanspreekpunt
+                and not document.helper_writes
+                and not is_own_story
+            ),
+            "owner_name": owner_name,
         },
     )
 

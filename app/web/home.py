@@ -1,10 +1,12 @@
 """The start page: "Mijn plan" for the family and their network, "Mijn gezinnen" for
-professionals."""
+professionals; and the site's icon, which browsers ask for at ``/favicon.ico``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from app.models import Role
 from app.services import cases
@@ -13,6 +15,16 @@ from app.web.deps import CurrentUser, SessionDep
 from app.web.templating import render
 
 router = APIRouter()
+
+FAVICON = Path(__file__).parent.parent / "static" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The icon every browser asks for (pages also name ``/static/favicon.svg``)."""
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.models import AuthLevel, Case, Invitation, User
 from app.services import accounts, participants, two_factor
 from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
+from app.web import confirm
 from app.web import participants as participants_page
 from app.web.auth import set_session_cookie
 from app.web.deps import ClientIP, CurrentUser, OptionalUser, SessionDep, SettingsDep
@@ -67,8 +68,34 @@ def invite(
 
 @router.post("/cases/{case_id}/uitnodigingen/{invitation_id}/intrekken")
 def revoke_invitation(
-    session: SessionDep, user: CurrentUser, case_id: str, invitation_id: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: str,
+    invitation_id: int,
+    bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
+    if not confirm.is_confirmed(bevestigd):
+        invitation = participants.invitation_to_revoke(
+            session, actor=user, case_id=case_id, invitation_id=invitation_id
+        )
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Uitnodiging intrekken?",
+                question=(
+                    f"Weet je zeker dat je de uitnodiging voor {invitation.email} wilt intrekken?"
+                ),
+                consequence=(
+                    "De link in de uitnodiging werkt dan niet meer. Je kunt daarna een nieuwe "
+                    "uitnodiging maken."
+                ),
+                button="Ja, intrekken",
+                action=f"/cases/{case_id}/uitnodigingen/{invitation_id}/intrekken",
+                back=f"/cases/{case_id}/deelnemers",
+            ),
+        )
     participants.revoke_invitation(
         session, actor=user, case_id=case_id, invitation_id=invitation_id
     )

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.models import Role, User
 from app.services import cases, membership, participants
 from app.services.errors import InvalidInput
+from app.web import confirm
 from app.web.deps import AccessBusDep, CurrentUser, SessionDep
 from app.web.templating import render
 
@@ -87,7 +88,27 @@ def remove_participant(
     user: CurrentUser,
     case_id: str,
     participant_id: int,
+    bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
+    if not confirm.is_confirmed(bevestigd):
+        person = participants.member_to_remove(
+            session, actor=user, case_id=case_id, participant_id=participant_id
+        )
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title=f"{person.name} verwijderen?",
+                question=f"Weet je zeker dat je {person.name} uit dit gezin wilt verwijderen?",
+                consequence=(
+                    "Diegene kan het plan van dit gezin dan meteen niet meer openen, ook niet als "
+                    "het nu open staat. Wat diegene schreef, blijft staan."
+                ),
+                button="Ja, verwijderen",
+                action=f"/cases/{case_id}/deelnemers/{participant_id}/verwijderen",
+                back=f"/cases/{case_id}/deelnemers",
+            ),
+        )
     try:
         participants.remove_participant(
             session, actor=user, case_id=case_id, participant_id=participant_id, bus=bus

@@ -14,6 +14,7 @@ from app.models import User
 from app.services import cases, consent, shares
 from app.services.errors import Conflict, InvalidInput, ServiceError
 from app.services.membership import require_aanspreekpunt
+from app.web import confirm
 from app.web.deps import AccessBusDep, CurrentUser, SessionDep
 from app.web.templating import render
 
@@ -174,8 +175,31 @@ def create_share_form(
 
 @router.post("/cases/{case_id}/delen/{share_id}/intrekken")
 def revoke_share_form(
-    session: SessionDep, bus: AccessBusDep, user: CurrentUser, case_id: str, share_id: str
+    request: Request,
+    session: SessionDep,
+    bus: AccessBusDep,
+    user: CurrentUser,
+    case_id: str,
+    share_id: str,
+    bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
+    if not confirm.is_confirmed(bevestigd):
+        share = shares.share_to_revoke(session, actor=user, case_id=case_id, share_id=share_id)
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Link stopzetten?",
+                question=f"Weet je zeker dat je de link voor {share.label} wilt stopzetten?",
+                consequence=(
+                    "De link werkt dan meteen niet meer, ook niet als iemand hem nu open heeft. "
+                    "Je kunt hem niet weer aanzetten; wel kun je later een nieuwe link maken."
+                ),
+                button="Ja, stopzetten",
+                action=f"/cases/{case_id}/delen/{share_id}/intrekken",
+                back=f"/cases/{case_id}/delen",
+            ),
+        )
     shares.revoke_share(session, actor=user, share_id=share_id, case_id=case_id, bus=bus)
     return RedirectResponse(f"/cases/{case_id}/delen?gestopt=1", status_code=303)
 

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.crdt.schema import options, section_schema, section_title
-from app.dutch import dutch_date, dutch_time
+from app.dutch import dutch_date, dutch_time, enumeration
 from app.models import Role
-from app.services.display import display_value, item_title
+from app.services.display import display_value, item_title, page_label, short_code
 from app.services.membership import FAMILY_ROLES, ROLE_LABELS
 from app.web.deps import templates_of
 
@@ -30,8 +30,11 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = dutch_date
     templates.env.filters["tijd"] = dutch_time
+    templates.env.filters["opsomming"] = enumeration
     templates.env.globals["display_value"] = display_value
     templates.env.globals["item_title"] = item_title
+    templates.env.globals["page_label"] = page_label
+    templates.env.filters["korte_code"] = short_code
     templates.env.globals["schema_options"] = options
     templates.env.globals["section_title"] = section_title
     templates.env.globals["section_schema"] = section_schema

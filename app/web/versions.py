@@ -14,10 +14,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from app.crdt.restore import load_doc
+from app.crdt.schema import read_document, section_schema
 from app.models import Version, today
-from app.services import cases, compare, evaluations, membership, printing, restore, versions
-from app.services.errors import InvalidInput
+from app.services import (
+    cases,
+    checkpoints,
+    compare,
+    evaluations,
+    membership,
+    printing,
+    restore,
+    versions,
+)
+from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.live_documents import current_states
+from app.web import confirm
 from app.web.deps import CurrentUser, RoomsDep, SessionDep
 from app.web.templating import render
 
@@ -35,7 +47,16 @@ async def _adopt(
     )
     states = await current_states(rooms, doc_ids)
     return await run_in_threadpool(
-        lambda: versions.adopt(session, actor=user, case_id=case_id, states=states, **form)
+        lambda: versions.adopt(
+            session,
+            actor=user,
+            case_id=case_id,
+            states=states,
+            title=form.get("title", ""),
+            meeting_date=form.get("meeting_date", ""),
+            decisions=form.get("decisions", ""),
+            next_evaluation_date=form.get("next_evaluation_date", ""),
+        )
     )
 
 
@@ -48,6 +69,7 @@ class VersionCreate(BaseModel):
 
 def _version_public(session: SessionDep, version: Version) -> dict[str, Any]:
     return {
+        "kind": "vastgesteld",
         "number": version.number,
         "title": version.title,
         "meeting_date": version.meeting_date.isoformat() if version.meeting_date else None,
@@ -80,16 +102,40 @@ async def api_adopt(
     return await run_in_threadpool(_version_public, session, version)
 
 
+def _checkpoint_public(line: checkpoints.CheckpointLine) -> dict[str, Any]:
+    checkpoint = line.checkpoint
+    return {
+        "kind": "auto",
+        "id": checkpoint.id,
+        "number": None,
+        "title": line.title,
+        "section": line.access.section_name,
+        "doc_id": checkpoint.document_id,
+        "reason": str(checkpoint.reason),
+        "reason_label": line.reason_label,
+        "note": checkpoint.note,
+        "made_by": line.made_by or None,
+        "created_at": checkpoint.created_at.isoformat(),
+        "upto_update_id": checkpoint.upto_update_id,
+        "authors": line.authors,
+        "url": line.path,
+    }
+
+
 @router.get("/api/cases/{case_id}/versions")
 def api_versions(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
+    """The adopted versions (``"kind": "vastgesteld"``, newest first), then the automatic
+    versions of the documents the reader may read (``"kind": "auto"``, newest first)."""
     membership.active_participant(session, user=user, case_id=case_id)
     chain = versions.verify_chain(session, case_id=case_id)
-    return {
-        "chain_ok": chain.ok,
-        "versions": [
-            _version_public(session, v) for v in versions.list_versions(session, case_id=case_id)
-        ],
-    }
+    adopted = [
+        _version_public(session, v) for v in versions.list_versions(session, case_id=case_id)
+    ]
+    automatic = [
+        _checkpoint_public(line)
+        for line in checkpoints.checkpoints_for_user(session, user=user, case_id=case_id)
+    ]
+    return {"chain_ok": chain.ok, "versions": adopted + automatic}
 
 
 @router.get("/cases/{case_id}/versies", response_class=HTMLResponse)
@@ -103,6 +149,7 @@ def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> d
     mine = cases.case_for(session, user=user, case_id=case_id)
     history = versions.list_versions(session, case_id=case_id)
     evaluation = evaluations.open_round_of(session, case_id=case_id)
+    carried = versions.carried_evaluation_date(history[0] if history else None)
     return {
         "user": user,
         "case": mine.case,
@@ -112,7 +159,11 @@ def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> d
         "adopters": versions.adopter_names(session, history),
         "chain": versions.verify_chain(session, case_id=case_id),
         "can_adopt": versions.can_adopt(mine.participant),
-        "form": {"meeting_date": today().isoformat()},
+        "automatic": checkpoints.checkpoints_for_user(session, user=user, case_id=case_id),
+        "form": {
+            "meeting_date": today().isoformat(),
+            "next_evaluation_date": carried.isoformat() if carried else "",
+        },
         "errors": {},
         "round_status": (
             evaluations.everyone_in(session, evaluation=evaluation)
@@ -153,7 +204,7 @@ async def adopt_version(
 
 
 def _version_context(
-    session: SessionDep, user: CurrentUser, case_id: str, number: int
+    session: SessionDep, user: CurrentUser, case_id: str, number: int, kept: str = ""
 ) -> dict[str, Any]:
     version = versions.get_version(session, case_id=case_id, number=number)
     model = printing.build(
@@ -176,6 +227,7 @@ def _version_context(
         "my_answer": mine_answer,
         "decisions": versions.DECISION_LABELS,
         "can_restore": restore.may_restore(mine.participant),
+        "kept": _kept_lines(session, user, case_id, kept),
         "form": {},
         "errors": {},
     }
@@ -213,9 +265,15 @@ async def compare_page(
 
 @router.get("/cases/{case_id}/versies/{number}", response_class=HTMLResponse)
 def version_page(
-    request: Request, session: SessionDep, user: CurrentUser, case_id: str, number: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: str,
+    number: int,
+    bewaard: str = "",
 ) -> Response:
-    return render(request, "pages/version.html", _version_context(session, user, case_id, number))
+    context = _version_context(session, user, case_id, number, kept=bewaard)
+    return render(request, "pages/version.html", context)
 
 
 @router.post("/cases/{case_id}/versies/{number}/akkoord", response_class=HTMLResponse)
@@ -245,12 +303,149 @@ def approve(
 
 @router.post("/cases/{case_id}/versies/{number}/herstellen")
 async def restore_version(
-    session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str, number: int
+    request: Request,
+    session: SessionDep,
+    rooms: RoomsDep,
+    user: CurrentUser,
+    case_id: str,
+    number: int,
+    bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
-    """Write the content of an earlier version as a new change; live editors see it arrive."""
+    """Write the content of an earlier version as a new change; live editors see it arrive.
+    What stood there before is kept as an automatic version first."""
+    if not confirm.is_confirmed(bevestigd):
+        version = await run_in_threadpool(_version_to_restore, session, user, case_id, number)
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title=f"Versie {version.number} terugzetten?",
+                question=(
+                    f"Weet je zeker dat je de inhoud van versie {version.number} "
+                    f"({version.title}) terug wilt zetten?"
+                ),
+                consequence=RESTORE_CONSEQUENCE,
+                button=f"Ja, zet versie {version.number} terug",
+                action=f"/cases/{case_id}/versies/{number}/herstellen",
+                back=f"/cases/{case_id}/versies/{number}",
+            ),
+        )
     restored = await restore.restore_version(
         session, actor=user, case_id=case_id, number=number, live=rooms
     )
+    kept = ",".join(str(r.before.id) for r in restored)
     return RedirectResponse(
-        f"/cases/{case_id}/versies/{number}?hersteld={restored}", status_code=303
+        f"/cases/{case_id}/versies/{number}?hersteld={len(restored)}&bewaard={kept}",
+        status_code=303,
+    )
+
+
+RESTORE_CONSEQUENCE = (
+    "Wat er nu staat, wordt eerst automatisch bewaard. Je vindt het terug bij de versies, "
+    "onder 'Automatisch bewaard'. Wie het stuk nu open heeft, ziet de wijziging meteen."
+)
+
+
+def _version_to_restore(
+    session: SessionDep, user: CurrentUser, case_id: str, number: int
+) -> Version:
+    membership.require_aanspreekpunt(session, user=user, case_id=case_id)
+    return versions.get_version(session, case_id=case_id, number=number)
+
+
+def _kept_lines(
+    session: SessionDep, user: CurrentUser, case_id: str, ids: str
+) -> list[checkpoints.CheckpointLine]:
+    """The checkpoints named in a redirect after a restore (``bewaard=12,13``) the reader may
+    read."""
+    lines = []
+    for part in ids.split(","):
+        if part.isdigit():
+            try:
+                lines.append(
+                    checkpoints.get_checkpoint(
+                        session, user=user, case_id=case_id, checkpoint_id=int(part)
+                    )
+                )
+            except NotFound:
+                continue
+    return lines
+
+
+# --- automatic versions ----------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/versies/auto/{checkpoint_id}", response_class=HTMLResponse)
+def checkpoint_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: str,
+    checkpoint_id: int,
+    bewaard: str = "",
+) -> Response:
+    """One automatic version: what changed in it and by whom, its content, and restoring it."""
+    view = checkpoints.checkpoint_view(
+        session, user=user, case_id=case_id, checkpoint_id=checkpoint_id
+    )
+    mine = cases.case_for(session, user=user, case_id=case_id)
+    section = view.line.access.section_name
+    return render(
+        request,
+        "pages/checkpoint.html",
+        {
+            "user": user,
+            "case": mine.case,
+            "line": view.line,
+            "changes": view.changes,
+            "schema": section_schema(section),
+            "data": read_document(section, load_doc(view.state)),
+            "names": membership.participant_names(session, case_id=case_id),
+            "can_restore": view.line.access.access == "edit",
+            "kept": _kept_lines(session, user, case_id, bewaard),
+        },
+    )
+
+
+@router.post("/cases/{case_id}/versies/auto/{checkpoint_id}/terugzetten")
+async def restore_checkpoint(
+    request: Request,
+    session: SessionDep,
+    rooms: RoomsDep,
+    user: CurrentUser,
+    case_id: str,
+    checkpoint_id: int,
+    bevestigd: Annotated[str, Form()] = "",
+) -> Response:
+    """Bring an automatic version back as a new change (anyone who may edit the document)."""
+    if not confirm.is_confirmed(bevestigd):
+        line = await run_in_threadpool(
+            lambda: checkpoints.get_checkpoint(
+                session, user=user, case_id=case_id, checkpoint_id=checkpoint_id
+            )
+        )
+        if line.access.access != "edit":
+            raise Forbidden(
+                "Je kunt dit stuk alleen lezen. Terugzetten kan alleen wie erin mag schrijven."
+            )
+        name = checkpoints.name_of(line.checkpoint)
+        return confirm.ask(
+            request,
+            user=user,
+            confirmation=confirm.Confirmation(
+                title="Deze automatische versie terugzetten?",
+                question=f"Weet je zeker dat je {name} van {line.title} terug wilt zetten?",
+                consequence=RESTORE_CONSEQUENCE,
+                button="Ja, zet deze versie terug",
+                action=f"/cases/{case_id}/versies/auto/{checkpoint_id}/terugzetten",
+                back=f"/cases/{case_id}/versies/auto/{checkpoint_id}",
+            ),
+        )
+    restored = await restore.restore_checkpoint(
+        session, actor=user, case_id=case_id, checkpoint_id=checkpoint_id, live=rooms
+    )
+    kept = ",".join(str(r.before.id) for r in restored)
+    return RedirectResponse(
+        f"/cases/{case_id}/versies/auto/{checkpoint_id}?teruggezet={len(restored)}&bewaard={kept}",
+        status_code=303,
     )

@@ -10,8 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
+from pycrdt import Array, Doc, Map, Text
+from sqlmodel import Session
 
+from app.db import make_engine
+from app.models import CheckpointReason
+from app.services import checkpoints, update_log, versions
 from tests.conftest import PASSWORD
+from tests.docs_helpers import document_id, edit
 
 pytestmark = pytest.mark.browser
 
@@ -37,11 +43,57 @@ def _violations(page) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     ]
 
 
+def _history(live_server) -> str:  # type: ignore[no-untyped-def]
+    """A goal, an adopted version, then more work and an automatic version of the plan (so
+    the version, compare, automatic-version and case pages have something to show); returns
+    the automatic version's path."""
+    engine = make_engine(live_server.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as db:
+            case_id = live_server.case_id
+            plan = document_id(db, case_id, "plan")
+
+            def goal(text: str, goal_id: str):  # type: ignore[no-untyped-def]
+                def change(doc: Doc) -> None:
+                    doc.get("doelen", type=Array).append(
+                        Map({"id": goal_id, "doel": Text(text), "status": "actief"})
+                    )
+
+                return change
+
+            edit(db, plan, goal("Naar school gaan", "g1"), live_server.people["jongere"].id)
+            states = {
+                d.id: update_log.state_at(
+                    db,
+                    document_id=d.id,
+                    upto_update_id=update_log.newest_update_id(db, document_id=d.id),
+                )
+                for d in versions.case_documents(db, case_id=case_id)
+            }
+            versions.adopt(
+                db,
+                actor=live_server.people["aanspreekpunt"],
+                case_id=case_id,
+                title="Zorgoverleg",
+                states=states,
+            )
+            edit(db, plan, goal("Een bijbaantje zoeken", "g2"), live_server.people["moeder"].id)
+            kept = checkpoints.save_if_changed(
+                db, document_id=plan, reason=CheckpointReason.session_end
+            )
+            assert kept is not None
+            return checkpoints.path_of(kept)
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "desktop"])
 def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width, height) -> None:  # type: ignore[no-untyped-def]
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `make node-deps`")
     url, case_id = live_server.url, live_server.case_id
+    automatic = _history(live_server)
+    story = live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url)
     pages = {
         "aanspreekpunt": [
             "/",
@@ -59,6 +111,9 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             "/account/sessies",
             "/account/wachtwoord",
             "/beheer/accounts",
+            f"/cases/{case_id}/versies/1",
+            f"/cases/{case_id}/versies/vergelijk",
+            automatic,
         ],
         "jongere": [
             "/",
@@ -66,10 +121,13 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             f"/cases/{case_id}/toestemming",
             f"/cases/{case_id}/voortgang",
             f"/cases/{case_id}/evaluatie",
-            live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url),
+            story,
+            f"{story}/lezers",
             live_server.doc_url("jongere", "plan").removeprefix(url),
+            f"/cases/{case_id}/versies/1",
         ],
         "moeder": [
+            f"/cases/{case_id}",  # with what is new since her last visit
             f"/cases/{case_id}/logboek",
             f"/cases/{case_id}/toestemming",
             "/account/tweestapsverificatie",  # setting it up: QR code and secret
@@ -91,6 +149,16 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             page.wait_for_load_state("networkidle")
             if found := _violations(page):
                 problems[f"{person} {path}"] = found
+    # a confirmation page, as a browser without JavaScript gets it (form.submit() skips the
+    # script's dialog)
+    page = open_as("jongere", width=width, height=height)
+    page.goto(f"{url}/account/sessies")
+    with page.expect_navigation():
+        page.evaluate("document.querySelector('form[data-confirm]').submit()")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Overal uitloggen?").is_visible()
+    if found := _violations(page):
+        problems["jongere confirmation page"] = found
     context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
     try:  # the second step of signing in: the code from the app
         code_step = context.new_page()

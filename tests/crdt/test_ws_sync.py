@@ -99,7 +99,7 @@ def test_view_only_sync_step2_is_not_applied(connect: Connect, family: Family, d
     doc_id = doc_id_of(db, family, Section.verhaal, owner="jongere")
     offline = Doc()
     offline.get("hulpvraag", type=Text).insert(0, "geschreven zonder recht")
-    with connect(family.user("vader"), doc_id) as ws:
+    with connect(family.user("moeder"), doc_id) as ws:  # reads the youth's story, no more
         viewer = YClient(ws, field="hulpvraag")
         viewer.doc.apply_update(offline.get_update())
         viewer.sync()  # answers the server's SyncStep1 with its own content (SyncStep2)

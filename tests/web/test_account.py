@@ -38,7 +38,7 @@ def test_signing_out_everywhere_ends_the_other_sessions_and_keeps_this_one(
     with _device(app, FIREFOX) as laptop, _device(app, IPHONE) as phone:
         sign_in(laptop, family.user("jongere"))
         sign_in(phone, family.user("jongere"))
-        response = laptop.post("/account/sessies/overal-uitloggen")
+        response = laptop.post("/account/sessies/overal-uitloggen", data={"bevestigd": "ja"})
         assert response.status_code == 303
         assert "1 ander apparaat" in laptop.get(response.headers["location"]).text
         assert laptop.get("/").status_code == 200

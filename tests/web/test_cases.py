@@ -68,7 +68,10 @@ def test_a_removed_participant_with_no_case_left_cannot_add_a_case(
     sign_in(client, family.user("aanspreekpunt"))
     oma = family.places["oma"]
     assert (
-        client.post(f"/cases/{family.case.id}/deelnemers/{oma.id}/verwijderen").status_code == 303
+        client.post(
+            f"/cases/{family.case.id}/deelnemers/{oma.id}/verwijderen", data={"bevestigd": "ja"}
+        ).status_code
+        == 303
     )
     client.post("/logout")
     sign_in(client, family.user("oma"))

@@ -141,7 +141,8 @@ def test_consent_page_explains_what_is_shared_and_lets_you_give_and_withdraw(
     after = client.get(given.headers["location"])
     assert "Toestemming intrekken" in after.text and "Jongere gaf toestemming" in after.text
     withdrawn = client.post(
-        f"/cases/{family.case.id}/toestemming", data={"audience": "school", "decision": "withdrawn"}
+        f"/cases/{family.case.id}/toestemming",
+        data={"audience": "school", "decision": "withdrawn", "bevestigd": "ja"},
     )
     assert withdrawn.status_code == 303
     assert "Jongere trok toestemming in" in client.get(withdrawn.headers["location"]).text
@@ -183,3 +184,15 @@ def test_pass_over_form_keeps_the_reason_typed_when_it_is_too_short(
     _decide(client, family, "given")
     data = client.get(f"/api/cases/{family.case.id}/consents").json()
     assert data["state"]["school"]["complete"] is True
+
+
+def test_the_network_block_says_what_stops_for_the_network_not_a_school_link(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("jongere"))
+    page = client.get(f"/cases/{family.case.id}/toestemming").text
+    network = page.split('id="kop-netwerk"', 1)[1].split("</section>", 1)[0]
+    assert "school" not in network.lower()
+    assert "familie en netwerk, en een ouder zonder gezag, kunnen" in " ".join(network.split())
+    school = page.split('id="kop-school"', 1)[1].split("</section>", 1)[0]
+    assert "de link voor school werkt niet meer" in school

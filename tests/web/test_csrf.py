@@ -17,7 +17,7 @@ def _state_changing_requests(family: Family) -> list[tuple[str, dict[str, str]]]
         ("/cases", {"label": "Gezin X", "youth_birth_date": "2012-01-01"}),
         (f"/cases/{case_id}/uitnodigingen", {"email": "x@voorbeeld.nl", "role": "netwerk"}),
         (f"/cases/{case_id}/deelnemers/{moeder}", {"role": "ouder"}),
-        (f"/cases/{case_id}/deelnemers/{moeder}/verwijderen", {}),
+        (f"/cases/{case_id}/deelnemers/{moeder}/verwijderen", {"bevestigd": "ja"}),
     ]
 
 

@@ -25,8 +25,8 @@ from fastapi.testclient import TestClient
 from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session
 
-from app.models import today
-from app.services import consent, evaluations, participants, shares, versions
+from app.models import CheckpointReason, today
+from app.services import checkpoints, consent, evaluations, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.settings import Settings
 from tests.conftest import Family, sign_in
@@ -150,7 +150,7 @@ def shown_and_safe(html: str, where: str) -> str:
             assert name != "style", f"{where}: inline style <{tag} style={value!r}>"
             seen.append(value or "")
         if tag == "link":
-            assert attrs.get("rel") == "stylesheet", f"{where}: <link {attrs}>"
+            assert attrs.get("rel") in ("stylesheet", "icon"), f"{where}: <link {attrs}>"
             assert (attrs.get("href") or "").startswith("/static/"), f"{where}: <link {attrs}>"
     for attrs, body in page.scripts:
         if attrs.get("type") == "application/json":
@@ -190,6 +190,7 @@ class HostileCase:
     school_url: str
     netwerk_url: str
     docs: dict[str, str]
+    school_share_id: str
 
 
 def _fill_documents(db: Session, family: Family, value: str) -> dict[str, str]:
@@ -385,6 +386,7 @@ def make_hostile_case(
         school_url=f"/gedeeld/{school.token}",
         netwerk_url=f"/gedeeld/{netwerk.token}",
         docs=docs,
+        school_share_id=school.share.id,
     )
 
 
@@ -435,12 +437,38 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
         ],
         "moeder": [f"/cases/{case_id}", f"/cases/{case_id}/logboek"],
     }
+    # automatic versions, the story's readers page and the page after a restore
+    checkpoint = checkpoints.save_if_changed(
+        db, document_id=hostile.docs["plan"], reason=CheckpointReason.session_end
+    )
+    assert checkpoint is not None
+    pages["aanspreekpunt"] += [
+        checkpoints.path_of(checkpoint),
+        f"/cases/{case_id}/versies/1?hersteld=1&bewaard={checkpoint.id}",
+        f"/cases/{case_id}/docs/{hostile.docs['verhaal']}",
+    ]
+    pages["jongere"] += [
+        f"/cases/{case_id}/docs/{hostile.docs['verhaal']}/lezers",
+        f"/cases/{case_id}/docs/{hostile.docs['verhaal']}",
+        f"/cases/{case_id}",
+    ]
     for person, paths in pages.items():
         sign_in(client, family.user(person))
         for path in paths:
             response = client.get(path)
             assert response.status_code == 200, f"{person} {path}: {response.status_code}"
             assert value in shown_and_safe(response.text, f"{person} {path}"), f"{person} {path}"
+
+    # the confirmation pages name what is about to go
+    sign_in(client, family.user("aanspreekpunt"))
+    share_id = hostile.school_share_id
+    for path in (
+        f"/cases/{case_id}/delen/{share_id}/intrekken",
+        f"/cases/{case_id}/deelnemers/{family.places['oma'].id}/verwijderen",
+    ):
+        asked = client.post(path)
+        assert asked.status_code == 200, path
+        assert value in shown_and_safe(asked.text, f"confirm {path}"), path
 
     # The paper version shows every typed string, each in its own place, as text.
     sign_in(client, family.user("aanspreekpunt"))

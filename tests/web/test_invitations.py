@@ -106,7 +106,10 @@ def test_a_revoked_invitation_no_longer_works(
     invitation = db.exec(select(Invitation)).one()
     sign_in(client, family.user("aanspreekpunt"))
     assert (
-        client.post(f"/cases/{family.case.id}/uitnodigingen/{invitation.id}/intrekken").status_code
+        client.post(
+            f"/cases/{family.case.id}/uitnodigingen/{invitation.id}/intrekken",
+            data={"bevestigd": "ja"},
+        ).status_code
         == 303
     )
     client.post("/logout")

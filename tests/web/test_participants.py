@@ -23,7 +23,8 @@ def test_removal_takes_effect_on_the_next_request(app, family: Family) -> None:
         sign_in(mother, family.user("moeder"))
         assert mother.get(f"/cases/{family.case.id}").status_code == 200
         response = lead.post(
-            f"/cases/{family.case.id}/deelnemers/{family.places['moeder'].id}/verwijderen"
+            f"/cases/{family.case.id}/deelnemers/{family.places['moeder'].id}/verwijderen",
+            data={"bevestigd": "ja"},
         )
         assert response.status_code == 303
         assert mother.get(f"/cases/{family.case.id}").status_code == 404

@@ -84,7 +84,7 @@ def test_concept_print_holds_every_part_for_the_zorgoverleg(
     for expected in [
         "CONCEPT",
         "Wie doen er mee?",
-        "Hulpvragen in eigen woorden",
+        "Waar wil iedereen hulp bij?",
         "Ik wil weer naar school",
         "Gedeelde analyse",
         "Moeder en vader zien het anders",
@@ -110,7 +110,8 @@ def test_print_leaves_out_what_the_reader_may_not_read(client: TestClient, fille
     text = client.get(f"/cases/{filled.case.id}/print").text
     assert SAFETY_MARKER not in text
     assert PLAN_MARKER not in text
-    assert "Ik wil weer naar school" in text  # own stories are for everyone in the case
+    # an own story is for whom its owner chooses: by default not for the network
+    assert "Ik wil weer naar school" not in text
 
 
 def test_adopted_version_prints_as_vastgesteld_with_its_hash(

@@ -41,7 +41,10 @@ def test_a_restore_converges_for_connected_editors(
         ws.send_bytes(create_update_message(youth.doc.get_update(before)))
         youth.barrier()
         assert read_document("plan", youth.doc)["doelen"] == []
-        assert client.post(f"/cases/{family.case.id}/versies/1/herstellen").status_code == 303
+        restored = client.post(
+            f"/cases/{family.case.id}/versies/1/herstellen", data={"bevestigd": "ja"}
+        )
+        assert restored.status_code == 303
         # no new sync request: the change must arrive by itself, pushed by the server
         youth.pump_until(lambda: bool(read_document("plan", youth.doc)["doelen"]))
         goals = read_document("plan", youth.doc)["doelen"]

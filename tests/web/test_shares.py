@@ -395,7 +395,9 @@ def test_shares_page_creates_lists_and_revokes_links(
     listing = client.get(f"/cases/{consented.case.id}/delen")
     assert "Mentor Bakker" in listing.text and ">Werkt<" in listing.text
     share = db.exec(select(Share).where(Share.label == "Mentor Bakker")).one()
-    revoked = client.post(f"/cases/{consented.case.id}/delen/{share.id}/intrekken")
+    revoked = client.post(
+        f"/cases/{consented.case.id}/delen/{share.id}/intrekken", data={"bevestigd": "ja"}
+    )
     assert revoked.status_code == 303
     assert "Werkt niet: Stopgezet" in client.get(f"/cases/{consented.case.id}/delen").text
 

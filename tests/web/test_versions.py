@@ -206,7 +206,9 @@ def test_restore_writes_the_old_content_as_a_new_change(
     _adopt(client, family, "Goed plan")
     edit(db, plan, lambda doc: doc.get("doelen", type=Array).__delitem__(0), None)
     assert _goal_texts(db, plan) == []
-    response = client.post(f"/cases/{family.case.id}/versies/1/herstellen")
+    response = client.post(
+        f"/cases/{family.case.id}/versies/1/herstellen", data={"bevestigd": "ja"}
+    )
     assert response.status_code == 303
     assert _goal_texts(db, plan) == ["Naar school gaan"]
     # history is kept: version 1 still verifies and a new version can follow
@@ -228,5 +230,74 @@ def test_history_page_lists_hash_adopter_and_approvals(client: TestClient, famil
     page = client.get(f"/cases/{family.case.id}/versies").text
     assert "Versie 1: Zorgoverleg" in page
     assert f"door {family.user('aanspreekpunt').name}" in page
-    assert version["content_hash"][:12] in page
+    code = version["content_hash"][:12].upper()
+    assert f"Echtheidscode {code[:4]}-{code[4:8]}-{code[8:]}" in page
     assert f"{family.user('aanspreekpunt').name} (akkoord)" in page
+
+
+def test_the_default_comparison_is_the_newest_version_against_now(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, plan, _add_goal("Naar school gaan"), family.user("jongere").id)
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Maart")
+    edit(db, plan, _add_goal("Sporten", "g2"), family.user("moeder").id)
+    _adopt(client, family, "Juni")
+    edit(db, plan, _add_goal("Een bijbaantje zoeken", "g3"), family.user("jongere").id)
+    page = client.get(f"/cases/{family.case.id}/versies/vergelijk").text
+    assert "Van <strong>versie 2: Juni</strong> naar <strong>de stand van nu</strong>" in page
+    assert "Een bijbaantje zoeken" in page and "Sporten" not in page
+    form = client.get(f"/cases/{family.case.id}/versies").text.split("Wat is er veranderd?")[1]
+    assert '<option value="2" selected>Versie 2: Juni</option>' in form
+    assert '<option value="nu" selected>De stand van nu</option>' in form
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_next_evaluation_date_carries_over_to_a_version_that_did_not_change_it(
+    client: TestClient, family: Family, tmp_path
+) -> None:
+    from datetime import timedelta
+
+    from app.dutch import dutch_date
+    from app.models import today
+
+    evaluation = today() + timedelta(days=60)
+    sign_in(client, family.user("aanspreekpunt"))
+    first = client.post(
+        f"/api/cases/{family.case.id}/versions",
+        json={"title": "Maart", "next_evaluation_date": evaluation.isoformat()},
+    ).json()
+    assert first["next_evaluation_date"] == evaluation.isoformat()
+    # the form for the next version shows the planned date already
+    form = client.get(f"/cases/{family.case.id}/versies").text
+    assert f'value="{evaluation.isoformat()}"' in form
+    second = _adopt(client, family, "Juni")
+    assert second["next_evaluation_date"] == evaluation.isoformat()
+    text = _pdf_text(client.get(f"/cases/{family.case.id}/versies/2/print.pdf").content, tmp_path)
+    assert dutch_date(evaluation) in text
+    assert "nog niet gepland" not in text
+
+
+def test_a_passed_evaluation_date_is_not_carried_over(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    from datetime import timedelta
+
+    from app.models import today
+
+    sign_in(client, family.user("aanspreekpunt"))
+    client.post(
+        f"/api/cases/{family.case.id}/versions",
+        json={"title": "Maart", "next_evaluation_date": (today() - timedelta(days=1)).isoformat()},
+    )
+    assert _adopt(client, family, "Juni")["next_evaluation_date"] is None
