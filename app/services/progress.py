@@ -51,6 +51,8 @@ SCALE_LABELS = {
     "schaal_jongere": "Cijfer van de jongere",
     "zelfredzaamheid": "Zelfredzaamheid",
 }
+# The youth reads about herself in the second person.
+YOUTH_SCALE_LABELS = {**SCALE_LABELS, "schaal_jongere": "Jouw cijfer"}
 
 # The plan's goal status (schema.json, doel_status) in the words of an evaluation.
 GOAL_STATUS = {"wacht": "nieuw", "actief": "loopt", "gehaald": "behaald", "gestopt": "gestopt"}
@@ -209,8 +211,10 @@ class DomainProgress:
         """More moments than a chart shows: it shows the newest, the table all of them."""
         return len(self.points) > CHART_MOMENTS
 
-    def charts(self) -> list[LineChart]:
-        """The youth's scale and the self-reliance score, one small chart each."""
+    def charts(self, youth: bool = False) -> list[LineChart]:
+        """The youth's scale and the self-reliance score, one small chart each (``youth``:
+        worded for the youth herself)."""
+        labels = YOUTH_SCALE_LABELS if youth else SCALE_LABELS
         shown = self.points[-CHART_MOMENTS:]
         result = []
         for key, marker, dashed, step in (
@@ -223,7 +227,7 @@ class DomainProgress:
             result.append(
                 line_chart(
                     chart_id=f"grafiek-{self.domain}-{key}",
-                    title=f"{SCALE_LABELS[key]} ({low} tot {high}) bij {self.label}. {spoken}.",
+                    title=f"{labels[key]} ({low} tot {high}) bij {self.label}. {spoken}.",
                     values=[
                         ChartValue(m.short, s.value, s.problem, m.version is None)
                         for m, s in scores

@@ -53,6 +53,7 @@ async def progress_page(
             "case": model.case,
             "progress": model,
             "is_aanspreekpunt": model.reader_place.role == Role.aanspreekpunt,
+            "youth": model.reader_place.role == Role.jongere,
         },
     )
 
