@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from app.models import (
     Approval,
+    Case,
     Document,
     DocumentUpdate,
     Participant,
@@ -26,9 +27,11 @@ from app.models import (
     VersionDocument,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, notifications
 from app.services.errors import InvalidInput, NotFound
+from app.services.mail_texts import MailKind, notice_line
 from app.services.membership import active_members, active_participant, require_aanspreekpunt
+from app.settings import Settings
 
 GENESIS_HASH = "0" * 64
 
@@ -117,8 +120,10 @@ def adopt(
     decisions: str = "",
     next_evaluation_date: str = "",
     states: dict[str, bytes],
+    settings: Settings,
 ) -> Version:
-    """Freeze a named version of every document of the case (only the aanspreekpunt).
+    """Freeze a named version of every document of the case (only the aanspreekpunt), and
+    tell everyone else in the case that it waits for their akkoord (as each chose).
 
     ``states`` maps each document id to its whole state as one CRDT update.
     """
@@ -174,9 +179,29 @@ def adopt(
         subject=f"versie {version.number}",
         detail=title,
     )
+    _ask_for_akkoord(session, actor=actor, version=version, settings=settings)
     session.commit()
     session.refresh(version)
     return version
+
+
+def _ask_for_akkoord(
+    session: Session, *, actor: User, version: Version, settings: Settings
+) -> None:
+    case = session.get(Case, version.case_id)
+    assert case is not None
+    line = notice_line(MailKind.akkoord, family=case.label)
+    for member in active_members(session, case_id=version.case_id):
+        if member.user.id != actor.id:
+            notifications.notify(
+                session,
+                user=member.user,
+                kind=MailKind.akkoord,
+                line=line,
+                path=f"/cases/{version.case_id}/versies/{version.number}",
+                settings=settings,
+                case_id=version.case_id,
+            )
 
 
 def latest_version(session: Session, *, case_id: str) -> Version | None:

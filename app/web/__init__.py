@@ -23,6 +23,7 @@ from app.web import (
     home,
     invitations,
     participants,
+    password_reset,
     printing,
     shares,
     versions,
@@ -34,6 +35,7 @@ from app.web import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     auth.router,
+    password_reset.router,
     home.router,
     cases.router,
     participants.router,

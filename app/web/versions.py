@@ -18,7 +18,8 @@ from app.models import Version, today
 from app.services import cases, compare, membership, printing, restore, versions
 from app.services.errors import InvalidInput
 from app.services.live_documents import current_states
-from app.web.deps import CurrentUser, RoomsDep, SessionDep
+from app.settings import Settings
+from app.web.deps import CurrentUser, RoomsDep, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -28,14 +29,21 @@ router = APIRouter()
 
 
 async def _adopt(
-    session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str, form: dict[str, str]
+    session: SessionDep,
+    rooms: RoomsDep,
+    settings: Settings,
+    user: CurrentUser,
+    case_id: str,
+    form: dict[str, str],
 ) -> Version:
     doc_ids = await run_in_threadpool(
         lambda: versions.documents_to_freeze(session, actor=user, case_id=case_id)
     )
     states = await current_states(rooms, doc_ids)
     return await run_in_threadpool(
-        lambda: versions.adopt(session, actor=user, case_id=case_id, states=states, **form)
+        lambda: versions.adopt(
+            session, actor=user, case_id=case_id, states=states, settings=settings, **form
+        )
     )
 
 
@@ -74,9 +82,14 @@ def _version_public(session: SessionDep, version: Version) -> dict[str, Any]:
 
 @router.post("/api/cases/{case_id}/versions", status_code=201)
 async def api_adopt(
-    session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str, body: VersionCreate
+    session: SessionDep,
+    rooms: RoomsDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    case_id: str,
+    body: VersionCreate,
 ) -> dict[str, Any]:
-    version = await _adopt(session, rooms, user, case_id, body.model_dump())
+    version = await _adopt(session, rooms, settings, user, case_id, body.model_dump())
     return await run_in_threadpool(_version_public, session, version)
 
 
@@ -121,6 +134,7 @@ async def adopt_version(
     request: Request,
     session: SessionDep,
     rooms: RoomsDep,
+    settings: SettingsDep,
     user: CurrentUser,
     case_id: str,
     title: Annotated[str, Form()] = "",
@@ -135,7 +149,7 @@ async def adopt_version(
         "next_evaluation_date": next_evaluation_date,
     }
     try:
-        version = await _adopt(session, rooms, user, case_id, form)
+        version = await _adopt(session, rooms, settings, user, case_id, form)
     except InvalidInput as exc:
         context = await run_in_threadpool(_versions_context, session, user, case_id)
         context.update(form=form, errors=exc.field_errors, error=exc.message)
