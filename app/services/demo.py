@@ -12,8 +12,9 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from app.models import Case, Role, today
-from app.services import accounts, cases, participants, two_factor
+from app.services import accounts, cases, demo_worklist, participants, two_factor
 from app.services.membership import PROFESSIONAL_ROLES
+from app.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ def case_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Case)).one())
 
 
-def seed_demo_case(session: Session) -> DemoCase:
+def seed_demo_case(session: Session, settings: Settings | None = None) -> DemoCase:
     """Add one demo family: youth of 14, mother and father with gezag (father lives
-    elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk."""
+    elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk.
+    The WIJ worker also gets a second family that fills her worklist (``demo_worklist``)."""
     number = case_count(session) + 1
     surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
     suffix = "" if number == 1 else str(number)
@@ -133,4 +135,7 @@ def seed_demo_case(session: Session) -> DemoCase:
             session, case=case, user=user, role=p.role, gezag=p.gezag, organisation=p.organisation
         )
     session.commit()
+    demo_worklist.seed_worklist_family(
+        session, aanspreekpunt=users[0], suffix=suffix, settings=settings or get_settings()
+    )
     return DemoCase(case_id=case.id, youth_birth_date=birth_date, people=people)
