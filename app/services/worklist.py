@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.dutch import dutch_date
 from app.models import (
@@ -228,12 +228,16 @@ def _last_activity(session: Session, case: Case) -> WorkItem | None:
         sentence = ACTION_SENTENCES.get(entry.action, entry.action)
         found.append((entry.occurred_at, f"{entry.actor_name} {sentence}"))
     answer = session.exec(
-        select(func.max(Approval.created_at))
+        select(Approval.created_at, User.name)
         .join(Version, col(Version.id) == Approval.version_id)
+        .join(Participant, col(Participant.id) == Approval.participant_id)
+        .join(User, col(User.id) == Participant.user_id)
         .where(Version.case_id == case.id)
-    ).one()
+        .order_by(col(Approval.id).desc())
+        .limit(1)
+    ).first()
     if answer is not None:
-        found.append((answer, "Iemand heeft een versie beoordeeld"))
+        found.append((answer[0], f"{answer[1]} heeft een versie beoordeeld"))
     if not found:
         return None
     moment, what = max(found, key=lambda pair: pair[0])
