@@ -81,7 +81,8 @@ def seed_demo_case(session: Session, settings: Settings | None = None) -> DemoCa
     """Add one demo family: youth of 14, mother and father with gezag (father lives
     elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk.
     The WIJ worker also gets a second family that fills her worklist (``demo_worklist``)."""
-    number = case_count(session) + 1
+    # Numbered by the main demo families only, so the worklist family does not skip a name.
+    number = case_count(session) - demo_worklist.family_count(session) + 1
     surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
     suffix = "" if number == 1 else str(number)
     birth_date = _birth_date_for_age(14, today())

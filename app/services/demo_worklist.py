@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.crdt.store import stored_doc
-from app.models import Role, User, today
+from app.models import Case, Role, User, today
 from app.services import accounts, cases, consent, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.services.ages import birthday_in_year
@@ -22,6 +22,11 @@ LABEL = "Gezin Visser"
 BIRTHDAY_IN_DAYS = 20  # the youth turns 16 then
 LINK_DAYS = 5
 EVALUATION_DAYS_AGO = 3
+
+
+def family_count(session: Session) -> int:
+    """How many worklist demo families there are."""
+    return len(session.exec(select(Case.id).where(Case.label == LABEL)).all())
 
 
 def _birth_date_turning(years: int, in_days: int, on: date) -> date:
