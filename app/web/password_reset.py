@@ -77,13 +77,17 @@ def reset(
     token: str,
     new_password: Annotated[str, Form()] = "",
     new_password_again: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    password_again: Annotated[str, Form()] = "",
 ) -> Response:
+    """Takes ``new_password``/``new_password_again`` (this page's form) or, as the invitation
+    form names them, ``password``/``password_again``."""
     try:
         password_reset.finish_reset(
             session,
             token=token,
-            new=new_password,
-            new_again=new_password_again,
+            new=new_password or password,
+            new_again=new_password_again or password_again,
             settings=settings,
         )
     except (Gone, NotFound) as exc:

@@ -142,6 +142,18 @@ def test_a_weak_or_mistyped_new_password_is_explained_and_the_link_keeps_working
     assert choose(client, path) == 303
 
 
+def test_the_field_names_of_the_invitation_form_work_too(
+    client: TestClient, family: Family, sink: Sink
+) -> None:
+    moeder = family.user("moeder")
+    ask(client, moeder.email)
+    path = reset_path(sink.wait_for(moeder.email, RESET_MAIL)[0])
+    answer = client.post(path, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    assert answer.status_code == 303
+    signed_in = client.post("/login", data={"email": moeder.email, "password": NEW_PASSWORD})
+    assert signed_in.status_code == 303
+
+
 def test_an_unknown_link_gets_a_clear_page(client: TestClient) -> None:
     answer = client.get("/wachtwoord-herstellen/bestaat-niet")
     assert answer.status_code == 404
