@@ -1,4 +1,5 @@
-"""The app factory: ``create_app(settings)``. The lifespan starts and stops the room server."""
+"""The app factory: ``create_app(settings)``. The lifespan starts and stops the room server
+and the scheduled work (mail delivery, reminders)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.db import make_engine
 from app.live import keep_checkpoints, make_room_server
+from app.scheduler import make_scheduler
 from app.services.access_bus import AccessBus
 from app.settings import Settings, get_settings
 from app.web import ROUTERS
@@ -44,16 +46,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bus = AccessBus()
     rooms = make_room_server(engine, settings, bus)
     keeper = keep_checkpoints(engine, rooms)
+    scheduler = make_scheduler(engine, settings, bus)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await rooms.start()
         keeper.start()
+        await scheduler.start()  # after the rooms: a birthday's access change reaches them
         _tune_garbage_collector()
         try:
             yield
         finally:
             await keeper.stop()
+            await scheduler.stop()
             await rooms.stop()
             engine.dispose()
 

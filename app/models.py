@@ -188,8 +188,17 @@ class Invitation(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class MailStatus(enum.StrEnum):
+    pending = "pending"  # waits for delivery (or for a mail server to be configured)
+    sent = "sent"  # the mail server accepted it
+    printed = "printed"  # development without a mail server: shown on the console
+    failed = "failed"  # refused for good, or every retry failed
+    kept = "kept"  # made before eenplan sent mail: stays for the aanspreekpunt, never sent
+
+
 class OutboxMessage(SQLModel, table=True):
-    """Mail eenplan would send. There is no mail server: the aanspreekpunt copies the link."""
+    """A mail eenplan sends: written here in the transaction of what caused it, delivered by
+    ``app.mail_delivery`` (at least once, with retries and back-off, one node at a time)."""
 
     __tablename__ = "outbox"
 
@@ -199,6 +208,86 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=200)
     body: str
     created_at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(
+        default="",
+        max_length=20,
+        sa_column_kwargs={"server_default": ""},
+        description="What the mail is about (app.services.mail_texts.MailKind).",
+    )
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    status: MailStatus = Field(
+        default=MailStatus.pending,
+        sa_type=String(10),
+        sa_column_kwargs={"server_default": "pending"},
+        index=True,
+    )
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_attempt_at: datetime | None = Field(default=None, description="None: at once.")
+    sent_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How a person wants one kind of mail: at once, in the daily digest, or never. No row:
+    at once."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=20)
+    choice: str = Field(max_length=10)
+
+
+class DigestItem(SQLModel, table=True):
+    """One line of someone's next daily digest (they chose 'once a day' for its kind)."""
+
+    __tablename__ = "digest_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    case_id: str | None = Field(default=None, foreign_key="cases.id", max_length=32)
+    kind: str = Field(max_length=20)
+    line: str = Field(max_length=500)
+    link: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    digest_id: int | None = Field(
+        default=None, foreign_key="outbox.id", index=True, description="The digest that held it."
+    )
+
+
+class SentReminder(SQLModel, table=True):
+    """A reminder that was made, by a key naming what and for whom
+    (``evaluatie:<case>:<date>:<user>``): the unique key keeps it to once, also when a missed
+    day is made up for."""
+
+    __tablename__ = "sent_reminders"
+
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledRun(SQLModel, table=True):
+    """The last day a scheduled job was done: it survives restarts, and a missed day is seen."""
+
+    __tablename__ = "scheduled_runs"
+
+    job: str = Field(primary_key=True, max_length=40)
+    done_through: date
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A single-use link to choose a new password. The link holds a random token; only its
+    hash is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class StoryReaders(enum.StrEnum):

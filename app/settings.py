@@ -8,6 +8,7 @@ clear line per problem.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
@@ -122,6 +123,30 @@ class Settings(BaseSettings):
         "further is refused with 4507.",
     )
 
+    smtp_url: str | None = Field(
+        default=None,
+        description="Mail server: smtp://host:port or smtps://user:password@host:port. "
+        "Unset: mails stay in the outbox (printed on the console in development).",
+    )
+    mail_from: str | None = Field(
+        default=None,
+        description="Sender of eenplan's mails, e.g. 'eenplan <noreply@eenplan.nl>'. "
+        "Unset: noreply@ the host of EENPLAN_PUBLIC_URL.",
+    )
+    schedule_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How often each node looks whether scheduled work (reminders, the daily "
+        "digest, clean-up) is due.",
+    )
+    daily_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="Hour of the day (Dutch time) from which the daily reminders and digest go.",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _public_url_is_a_web_address(cls, value: str) -> str:
@@ -140,6 +165,30 @@ class Settings(BaseSettings):
                 "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         return self
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_a_mail_server(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must look like smtp://host:port or smtps://user:password@host:port.")
+        try:
+            parts.port  # noqa: B018 - reading it checks it
+        except ValueError:
+            raise ValueError("has a port that is not a number from 1 to 65535.") from None
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        _name, address = parseaddr(value)
+        if "@" not in address or "\n" in value or "\r" in value:
+            raise ValueError("must be an e-mail address, e.g. 'eenplan <noreply@eenplan.nl>'.")
+        return value.strip()
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -172,6 +221,12 @@ class Settings(BaseSettings):
     @property
     def two_factor_roles(self) -> frozenset[str]:
         return frozenset(_items(self.require_2fa_for))
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every mail."""
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return self.mail_from or f"eenplan <noreply@{host}>"
 
     @property
     def secure_cookies(self) -> bool:

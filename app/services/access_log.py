@@ -125,7 +125,7 @@ def access_log(
         since=chosen.since,
         until=chosen.until,
     )
-    safety = _reads_safety(viewer)
+    safety = _reads_safety(session, viewer)
     rows = [r for r in rows if safety or not (r.subject or "").startswith("document:veiligheid")]
     hide_motivations = not consent.may_read_motivations(viewer)
     lines = [_line(r, hide_motivation=hide_motivations) for r in rows]
@@ -141,9 +141,10 @@ def access_log(
     )
 
 
-def _reads_safety(viewer: Participant) -> bool:
+def _reads_safety(session: Session, viewer: Participant) -> bool:
     probe = Document(case_id=viewer.case_id, section=Section.veiligheid)
-    return documents.access_for(viewer, probe) is not None
+    adult = documents.youth_is_adult(session, viewer.case_id)
+    return documents.access_for(viewer, probe, youth_is_adult=adult) is not None
 
 
 def _line(entry: AuditEntry, *, hide_motivation: bool) -> LogLine:

@@ -20,7 +20,7 @@ from app.security import (
     token_hash,
     verify_password,
 )
-from app.services import throttle, two_factor
+from app.services import notifications, throttle, two_factor
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.settings import Settings
 
@@ -357,7 +357,7 @@ def change_password(
     keep_token: str | None,
 ) -> None:
     """Change the password after a (throttled) check of the current one; every other session
-    of the account ends."""
+    of the account ends, and a mail tells the owner."""
     errors: dict[str, str] = {}
     if not check_password(
         session,
@@ -378,6 +378,7 @@ def change_password(
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     user.password_hash = hash_password(new)
     session.add(user)
+    notifications.mail_security_change(session, user=user, change="wachtwoord", settings=settings)
     session.commit()
     end_other_sessions(session, user=user, keep_token=keep_token)
 

@@ -8,8 +8,10 @@ A consent row is never changed. Every decision is a new version in its *line*:
 - ``legal_ground``: sharing without consent on a legal ground, with a written motivation.
 
 Who must consent depends on the youth's age band ON THE DAY the rule is checked, so a share
-that was fine yesterday can stop on the 12th or 16th birthday. A consent counts only in the
-age band it was given in: after such a birthday it has to be asked again.
+that was fine yesterday can stop on the 12th, 16th or 18th birthday. A consent counts only in
+the age band it was given in: after such a birthday it has to be asked again. From 18 the
+youth alone decides, and parents (gezag has ended) read the shared documents only with this
+consent.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ AUDIENCES: dict[str, Audience] = {
         scope=("analyse", "plan", "perspectief"),
         what=(
             "De gedeelde analyse, het plan en het toekomstperspectief. Ook een ouder zonder "
-            "gezag kan ze dan lezen."
+            "gezag kan ze dan lezen. Is de jongere 18 of ouder? Dan geldt dat voor elke ouder."
         ),
         purpose="Zodat de mensen om jullie heen kunnen meedenken en helpen.",
         never="Familie en netwerk zien nooit de veiligheid.",
@@ -376,6 +378,8 @@ def can_consent(participant: Participant, band: AgeBand) -> str | None:
     if participant.role == Role.ouder:
         if not participant.gezag:
             return "Alleen ouders met gezag geven toestemming."
+        if band == AgeBand.from_18:
+            return "De jongere is 18 of ouder. Die beslist dit nu zelf."
         if not parents_needed:
             return "De jongere is 16 of ouder en beslist dit zelf."
         return None

@@ -12,8 +12,9 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from app.models import Case, Role, today
-from app.services import accounts, cases, demo_filled, participants, two_factor
+from app.services import accounts, cases, demo_filled, demo_worklist, participants, two_factor
 from app.services.membership import PROFESSIONAL_ROLES
+from app.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,15 @@ def case_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Case)).one())
 
 
-def seed_demo_case(session: Session, *, filled: bool = False) -> DemoCase:
+def seed_demo_case(
+    session: Session, settings: Settings | None = None, *, filled: bool = False
+) -> DemoCase:
     """Add one demo family: youth of 14, mother and father with gezag (father lives
     elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk.
-    ``filled``: with six weeks of their work in it (``demo_filled``); else empty documents."""
-    number = case_count(session) + 1
+    ``filled``: with six weeks of their work in it (``demo_filled``); else empty documents.
+    The WIJ worker also gets a second family that fills her worklist (``demo_worklist``)."""
+    # Numbered by the main demo families only, so the worklist family does not skip a name.
+    number = case_count(session) - demo_worklist.family_count(session) + 1
     surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
     suffix = "" if number == 1 else str(number)
     birth_date = _birth_date_for_age(14, today())
@@ -134,6 +139,10 @@ def seed_demo_case(session: Session, *, filled: bool = False) -> DemoCase:
             session, case=case, user=user, role=p.role, gezag=p.gezag, organisation=p.organisation
         )
     session.commit()
+    settings = settings or get_settings()
     if filled:
-        demo_filled.fill_demo_case(session, case=case)
+        demo_filled.fill_demo_case(session, case=case, settings=settings)
+    demo_worklist.seed_worklist_family(
+        session, aanspreekpunt=users[0], suffix=suffix, settings=settings
+    )
     return DemoCase(case_id=case.id, youth_birth_date=birth_date, people=people)

@@ -36,6 +36,7 @@ from app.models import (
 from app.services import checkpoints, update_log, versions
 from app.services.documents import section_key
 from app.services.membership import active_members
+from app.settings import Settings
 
 
 @dataclass
@@ -174,7 +175,7 @@ def _set_text(doc: Doc, root: str, text: str) -> None:
     value.insert(0, text)
 
 
-def fill_demo_case(session: Session, *, case: Case) -> None:
+def fill_demo_case(session: Session, *, case: Case, settings: Settings) -> None:
     """Write six weeks of a fictional family's work into the demo ``case`` (youth Sanne, 14)."""
     members = active_members(session, case_id=case.id)
     keys = {
@@ -213,6 +214,7 @@ def fill_demo_case(session: Session, *, case: Case) -> None:
         next_evaluation_date=(today() + timedelta(days=14)).isoformat(),
         states=w.states(),
         adopted_at=w.at,
+        settings=settings,
     )
     _answer(session, w, first.number, "sanne", "akkoord", "")
     _answer(session, w, first.number, "moeder", "akkoord", "")
@@ -236,6 +238,7 @@ def fill_demo_case(session: Session, *, case: Case) -> None:
         decisions="Mama en papa maken samen afspraken over de telefoon. Doel 3 komt erbij.",
         states=w.states(),  # the next evaluation date carries over from the first meeting
         adopted_at=w.at,
+        settings=settings,
     )
     _answer(session, w, second.number, "sanne", "akkoord", "")
     w.at = _day(-5, 16)

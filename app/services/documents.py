@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.crdt.policy import Access
-from app.models import Case, Document, Participant, Role, Section, StoryReaders, User
+from app.models import Case, Document, Participant, Role, Section, StoryReaders, User, today
 from app.services import consent
+from app.services.ages import is_adult_on
 from app.services.errors import NotFound
 from app.services.membership import active_participant, find_active_participant
 
@@ -56,35 +57,48 @@ def add_story_document(session: Session, *, participant: Participant) -> None:
     )
 
 
-def needs_consent(participant: Participant) -> bool:
-    """Netwerk and a parent without gezag read the shared documents only with consent."""
+def needs_consent(participant: Participant, *, youth_is_adult: bool = False) -> bool:
+    """Netwerk and a parent without gezag read the shared documents only with consent; once
+    the youth is 18, every parent does (gezag ends: parents read what the youth allows)."""
     return participant.role == Role.netwerk or (
-        participant.role == Role.ouder and not participant.gezag
+        participant.role == Role.ouder and (youth_is_adult or not participant.gezag)
     )
 
 
+def youth_is_adult(session: Session, case_id: str) -> bool:
+    """Is the youth of the case 18 or older today?"""
+    case = session.get(Case, case_id)
+    return case is not None and is_adult_on(case.youth_birth_date, today())
+
+
 def access_for(
-    participant: Participant, document: Document, *, consented: Collection[str] = ()
+    participant: Participant,
+    document: Document,
+    *,
+    consented: Collection[str] = (),
+    youth_is_adult: bool = False,
 ) -> Access | None:
     """What ``participant`` may do with ``document``: edit, view, or nothing (None).
 
     ``consented`` holds the audiences whose consent is complete today; with ``netwerk`` in it,
     the network and parents without gezag may read analyse, plan and perspectief (never
-    veiligheid).
+    veiligheid). ``youth_is_adult``: the youth is 18 or older, so a parent counts as one
+    without gezag: no veiligheid, and the youth's own story and the shared documents only
+    with the youth's consent.
     """
     if not participant.is_active or participant.case_id != document.case_id:
         return None
     role = participant.role
-    full_member = role in (Role.jongere, Role.aanspreekpunt, Role.specialist) or (
-        role == Role.ouder and participant.gezag
-    )
+    parent_with_gezag = role == Role.ouder and participant.gezag and not youth_is_adult
+    full_member = role in (Role.jongere, Role.aanspreekpunt, Role.specialist) or parent_with_gezag
+    reads_with_consent = needs_consent(participant, youth_is_adult=youth_is_adult)
     match document.section:
         case Section.verhaal:
             return _story_access(participant, document, full_member=full_member)
         case Section.analyse | Section.plan | Section.perspectief:
             if full_member:
                 return "edit"
-            if needs_consent(participant) and "netwerk" in consented:
+            if reads_with_consent and "netwerk" in consented:
                 return "view"
             return None
         case Section.veiligheid:
@@ -117,8 +131,8 @@ def _story_access(
     return "view" if readers == StoryReaders.everyone else None
 
 
-def _consented(session: Session, participant: Participant) -> frozenset[str]:
-    if not needs_consent(participant):
+def _consented(session: Session, participant: Participant, *, adult: bool) -> frozenset[str]:
+    if not needs_consent(participant, youth_is_adult=adult):
         return frozenset()
     return consent.consented_audiences(session, case_id=participant.case_id)
 
@@ -126,8 +140,14 @@ def _consented(session: Session, participant: Participant) -> frozenset[str]:
 def participant_access(
     session: Session, *, participant: Participant, document: Document
 ) -> Access | None:
-    """What ``participant`` may do with ``document`` today, consent included."""
-    return access_for(participant, document, consented=_consented(session, participant))
+    """What ``participant`` may do with ``document`` today, consent and age included."""
+    adult = youth_is_adult(session, document.case_id)
+    return access_for(
+        participant,
+        document,
+        consented=_consented(session, participant, adult=adult),
+        youth_is_adult=adult,
+    )
 
 
 def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
@@ -136,10 +156,11 @@ def documents_for_user(session: Session, *, user: User, case_id: str) -> list[Do
     documents = session.exec(
         select(Document).where(Document.case_id == case_id).order_by(col(Document.created_at))
     ).all()
-    consented = _consented(session, participant)
+    adult = youth_is_adult(session, case_id)
+    consented = _consented(session, participant, adult=adult)
     result = []
     for document in documents:
-        access = access_for(participant, document, consented=consented)
+        access = access_for(participant, document, consented=consented, youth_is_adult=adult)
         if access is not None:
             result.append(DocumentAccess(document, participant, access))
     order = {s: i for i, s in enumerate([*SHARED_SECTIONS, Section.verhaal])}
@@ -159,7 +180,13 @@ def document_access(session: Session, *, user: User, doc_id: str) -> DocumentAcc
     )
     if participant is None:
         raise NotFound()
-    access = access_for(participant, document, consented=_consented(session, participant))
+    adult = youth_is_adult(session, document.case_id)
+    access = access_for(
+        participant,
+        document,
+        consented=_consented(session, participant, adult=adult),
+        youth_is_adult=adult,
+    )
     if access is None:
         raise NotFound()
     return DocumentAccess(document, participant, access)

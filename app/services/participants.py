@@ -13,14 +13,13 @@ from sqlmodel import Session, col, select
 from app.models import (
     Case,
     Invitation,
-    OutboxMessage,
     Participant,
     Role,
     User,
     utcnow,
 )
 from app.security import new_token, token_hash
-from app.services import accounts, audit, documents
+from app.services import accounts, audit, documents, mail_texts, outbox
 from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from app.services.membership import (
@@ -86,7 +85,8 @@ def invite(
     organisation: str,
     settings: Settings,
 ) -> NewInvitation:
-    """Invite someone by e-mail and role (only the aanspreekpunt); the link goes to the outbox."""
+    """Invite someone by e-mail and role (only the aanspreekpunt); the invitation is mailed
+    (through the outbox) and its link is also shown to copy."""
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     case = session.get(Case, case_id)
     assert case is not None
@@ -133,17 +133,19 @@ def invite(
     )
     session.add(invitation)
     link = f"{settings.public_url.rstrip('/')}/uitnodiging/{token}"
-    session.add(
-        OutboxMessage(
-            case_id=case_id,
-            to_email=invitation.email,
-            subject=f"Uitnodiging voor het plan van {case.label}",
-            body=(
-                f"{actor.name} nodigt je uit om mee te doen aan het plan van {case.label} "
-                f"als {ROLE_LABELS[parsed_role].lower()}.\n\nOpen deze link om mee te doen "
-                f"(hij werkt {settings.invitation_days} dagen en één keer):\n{link}\n"
-            ),
-        )
+    outbox.add_mail(
+        session,
+        to_email=invitation.email,
+        mail=mail_texts.invitation(
+            inviter=actor.name,
+            family=case.label,
+            role=ROLE_LABELS[parsed_role],
+            link=link,
+            valid_days=settings.invitation_days,
+            sign_in_link=f"{settings.public_url.rstrip('/')}/login",
+        ),
+        kind=mail_texts.MailKind.uitnodiging,
+        case_id=case_id,
     )
     session.commit()
     session.refresh(invitation)

@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from app.models import Participant, RecoveryCode, User, utcnow
-from app.services import throttle
+from app.services import notifications, throttle
 from app.services.errors import InvalidInput
 from app.services.membership import PROFESSIONAL_ROLES
 from app.settings import Settings
@@ -185,7 +185,7 @@ def _new_recovery_codes(session: Session, *, user: User) -> list[str]:
 
 def confirm_enrolment(session: Session, *, user: User, code: str, settings: Settings) -> list[str]:
     """Turn two-factor sign-in on with the first code from the app; returns the ten recovery
-    codes (shown once; only their hashes are kept)."""
+    codes (shown once; only their hashes are kept). A mail tells the owner."""
     if user.uses_two_factor:
         raise InvalidInput("Tweestapsverificatie staat al aan.")
     secret = pending_secret(session, user=user)
@@ -208,13 +208,17 @@ def confirm_enrolment(session: Session, *, user: User, code: str, settings: Sett
     user.totp_enabled_at = utcnow()
     session.add(user)
     codes = _new_recovery_codes(session, user=user)
+    notifications.mail_security_change(
+        session, user=user, change="tweestaps_aan", settings=settings
+    )
     session.commit()
     return codes
 
 
-def replace_recovery_codes(session: Session, *, user: User) -> list[str]:
-    """Ten new recovery codes; the old ones stop working."""
+def replace_recovery_codes(session: Session, *, user: User, settings: Settings) -> list[str]:
+    """Ten new recovery codes; the old ones stop working, and a mail tells the owner."""
     codes = _new_recovery_codes(session, user=user)
+    notifications.mail_security_change(session, user=user, change="herstelcodes", settings=settings)
     session.commit()
     return codes
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from app.models import (
     Approval,
+    Case,
     Document,
     DocumentUpdate,
     Participant,
@@ -27,9 +28,11 @@ from app.models import (
     today,
     utcnow,
 )
-from app.services import audit, evaluations
+from app.services import audit, evaluations, notifications
 from app.services.errors import InvalidInput, NotFound
+from app.services.mail_texts import MailKind, notice_line
 from app.services.membership import active_members, active_participant, require_aanspreekpunt
+from app.settings import Settings
 
 GENESIS_HASH = "0" * 64
 
@@ -118,9 +121,11 @@ def adopt(
     decisions: str = "",
     next_evaluation_date: str = "",
     states: dict[str, bytes],
+    settings: Settings,
     adopted_at: datetime | None = None,
 ) -> Version:
-    """Freeze a named version of every document of the case (only the aanspreekpunt).
+    """Freeze a named version of every document of the case (only the aanspreekpunt), and
+    tell everyone else in the case that it waits for their akkoord (as each chose).
 
     ``states`` maps each document id to its whole state as one CRDT update; ``adopted_at``
     is now, except for a demo that tells a history.
@@ -180,6 +185,7 @@ def adopt(
         subject=f"versie {version.number}",
         detail=title,
     )
+    _ask_for_akkoord(session, actor=actor, version=version, settings=settings)
     session.commit()
     session.refresh(version)
     return version
@@ -193,6 +199,25 @@ def carried_evaluation_date(previous: Version | None) -> date | None:
     if previous is None or previous.next_evaluation_date is None:
         return None
     return previous.next_evaluation_date if previous.next_evaluation_date >= today() else None
+
+
+def _ask_for_akkoord(
+    session: Session, *, actor: User, version: Version, settings: Settings
+) -> None:
+    case = session.get(Case, version.case_id)
+    assert case is not None
+    line = notice_line(MailKind.akkoord, family=case.label)
+    for member in active_members(session, case_id=version.case_id):
+        if member.user.id != actor.id:
+            notifications.notify(
+                session,
+                user=member.user,
+                kind=MailKind.akkoord,
+                line=line,
+                path=f"/cases/{version.case_id}/versies/{version.number}",
+                settings=settings,
+                case_id=version.case_id,
+            )
 
 
 def latest_version(session: Session, *, case_id: str) -> Version | None:

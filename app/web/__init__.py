@@ -25,6 +25,7 @@ from app.web import (
     home,
     invitations,
     participants,
+    password_reset,
     printing,
     progress,
     shares,
@@ -38,6 +39,7 @@ from app.web import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     auth.router,
+    password_reset.router,
     home.router,
     cases.router,
     participants.router,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.models import User
 from app.security import SESSION_COOKIE, token_hash
-from app.services import accounts, two_factor
+from app.services import accounts, mail_texts, notifications, two_factor
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
 from app.web import confirm
@@ -94,6 +94,7 @@ def confirm_two_factor(
 def new_recovery_codes(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
@@ -114,7 +115,7 @@ def new_recovery_codes(
                 back="/account/tweestapsverificatie",
             ),
         )
-    codes = two_factor.replace_recovery_codes(session, user=user)
+    codes = two_factor.replace_recovery_codes(session, user=user, settings=settings)
     return render(
         request,
         "pages/recovery_codes.html",
@@ -170,6 +171,41 @@ def end_other_sessions(
         session, user=user, keep_token=request.cookies.get(SESSION_COOKIE)
     )
     return RedirectResponse(f"/account/sessies?beeindigd={ended}", status_code=303)
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+def _mail_context(user: User, choices: dict[str, str], **extra: object) -> dict[str, object]:
+    return {
+        "user": user,
+        "nav": "account",
+        "kinds": mail_texts.CHOOSABLE,
+        "choices": choices,
+        "labels": notifications.CHOICE_LABELS,
+        "errors": {},
+        **extra,
+    }
+
+
+@router.get("/account/meldingen", response_class=HTMLResponse)
+def mail_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    chosen = notifications.preferences(session, user=user)
+    choices = {str(kind): str(choice) for kind, choice in chosen.items()}
+    saved = request.query_params.get("opgeslagen") == "1"
+    return render(request, "pages/notifications.html", _mail_context(user, choices, saved=saved))
+
+
+@router.post("/account/meldingen", response_class=HTMLResponse)
+async def save_mail_choices(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    form = await request.form()
+    choices = {str(kind): str(form.get(str(kind), "")) for kind in mail_texts.CHOOSABLE}
+    try:
+        notifications.set_preferences(session, user=user, choices=choices)
+    except InvalidInput as exc:
+        context = _mail_context(user, choices, errors=exc.field_errors, error=exc.message)
+        return render(request, "pages/notifications.html", context, status_code=422)
+    return RedirectResponse("/account/meldingen?opgeslagen=1", status_code=303)
 
 
 # --- password ------------------------------------------------------------------------------

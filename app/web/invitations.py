@@ -57,6 +57,7 @@ def invite(
         )
     context = participants_page.page_context(session, user, case_id)
     context["new_invitation"] = created
+    context["mailed"] = settings.smtp_url is not None
     return render(
         request,
         "pages/participants.html",

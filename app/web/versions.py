@@ -29,8 +29,9 @@ from app.services import (
 )
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.live_documents import current_states
+from app.settings import Settings
 from app.web import confirm
-from app.web.deps import CurrentUser, RoomsDep, SessionDep
+from app.web.deps import CurrentUser, RoomsDep, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -40,7 +41,12 @@ router = APIRouter()
 
 
 async def _adopt(
-    session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str, form: dict[str, str]
+    session: SessionDep,
+    rooms: RoomsDep,
+    settings: Settings,
+    user: CurrentUser,
+    case_id: str,
+    form: dict[str, str],
 ) -> Version:
     doc_ids = await run_in_threadpool(
         lambda: versions.documents_to_freeze(session, actor=user, case_id=case_id)
@@ -56,6 +62,7 @@ async def _adopt(
             meeting_date=form.get("meeting_date", ""),
             decisions=form.get("decisions", ""),
             next_evaluation_date=form.get("next_evaluation_date", ""),
+            settings=settings,
         )
     )
 
@@ -96,9 +103,14 @@ def _version_public(session: SessionDep, version: Version) -> dict[str, Any]:
 
 @router.post("/api/cases/{case_id}/versions", status_code=201)
 async def api_adopt(
-    session: SessionDep, rooms: RoomsDep, user: CurrentUser, case_id: str, body: VersionCreate
+    session: SessionDep,
+    rooms: RoomsDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    case_id: str,
+    body: VersionCreate,
 ) -> dict[str, Any]:
-    version = await _adopt(session, rooms, user, case_id, body.model_dump())
+    version = await _adopt(session, rooms, settings, user, case_id, body.model_dump())
     return await run_in_threadpool(_version_public, session, version)
 
 
@@ -178,6 +190,7 @@ async def adopt_version(
     request: Request,
     session: SessionDep,
     rooms: RoomsDep,
+    settings: SettingsDep,
     user: CurrentUser,
     case_id: str,
     title: Annotated[str, Form()] = "",
@@ -192,7 +205,7 @@ async def adopt_version(
         "next_evaluation_date": next_evaluation_date,
     }
     try:
-        version = await _adopt(session, rooms, user, case_id, form)
+        version = await _adopt(session, rooms, settings, user, case_id, form)
     except InvalidInput as exc:
         context = await run_in_threadpool(_versions_context, session, user, case_id)
         context.update(form=form, errors=exc.field_errors, error=exc.message)

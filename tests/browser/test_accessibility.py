@@ -7,15 +7,18 @@ with the page's Content-Security-Policy on.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from pycrdt import Array, Doc, Map, Text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db import make_engine
-from app.models import CheckpointReason
-from app.services import checkpoints, update_log, versions
+from app.models import CheckpointReason, OutboxMessage
+from app.services import checkpoints, password_reset, update_log, versions
+from app.settings import Settings
+from tests.browser.test_worklist import seed_worklist
 from tests.conftest import PASSWORD
 from tests.docs_helpers import document_id, edit
 
@@ -76,6 +79,7 @@ def _history(live_server) -> str:  # type: ignore[no-untyped-def]
                 case_id=case_id,
                 title="Zorgoverleg",
                 states=states,
+                settings=Settings(database_url=live_server.database_url),
             )
             edit(db, plan, goal("Een bijbaantje zoeken", "g2"), live_server.people["moeder"].id)
             kept = checkpoints.save_if_changed(
@@ -87,6 +91,20 @@ def _history(live_server) -> str:  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
+def _reset_path(live_server) -> str:  # type: ignore[no-untyped-def]
+    """The page a reset link opens (the link is read from the outbox: no mail server here)."""
+    engine = make_engine(live_server.database_url)
+    settings = Settings(public_url=live_server.url, database_url=live_server.database_url)
+    with Session(engine) as db:
+        email = live_server.people["moeder"].email
+        password_reset.request_reset(db, email=email, client_ip="127.0.0.9", settings=settings)
+        body = db.exec(select(OutboxMessage).where(OutboxMessage.to_email == email)).all()[-1].body
+    engine.dispose()
+    link = re.search(r"(/wachtwoord-herstellen/\S+)", body)
+    assert link is not None, body
+    return link.group(1)
+
+
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "desktop"])
 def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width, height) -> None:  # type: ignore[no-untyped-def]
     if not AXE.exists():
@@ -94,6 +112,7 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
     url, case_id = live_server.url, live_server.case_id
     automatic = _history(live_server)
     story = live_server.doc_url("jongere", "verhaal/mijn").removeprefix(url)
+    seed_worklist(live_server)  # "Mijn gezinnen" with every kind of item
     pages = {
         "aanspreekpunt": [
             "/",
@@ -110,6 +129,7 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             "/account/tweestapsverificatie",
             "/account/sessies",
             "/account/wachtwoord",
+            "/account/meldingen",
             "/beheer/accounts",
             f"/cases/{case_id}/versies/1",
             f"/cases/{case_id}/versies/vergelijk",
@@ -137,9 +157,10 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
     context = browser.new_context(viewport={"width": width, "height": height}, locale="nl-NL")
     try:
         login = context.new_page()
-        login.goto(f"{url}/login")
-        if found := _violations(login):
-            problems["/login"] = found
+        for path in ("/login", "/wachtwoord-vergeten", _reset_path(live_server)):
+            login.goto(f"{url}{path}")
+            if found := _violations(login):
+                problems[path] = found
     finally:
         context.close()
     for person, paths in pages.items():

@@ -2,8 +2,9 @@
 
 One case is filled with a hostile value in every user-controlled string: names, the case
 label, organisations, share labels, reasons and motivations, version titles, decisions,
-approval remarks, and the text inside every CRDT document. Then every page, the print view,
-the PDF and the share pages are rendered and read as a browser (and WeasyPrint) would.
+approval remarks, and the text inside every CRDT document. Then every page (the worklist
+too), the print view, the PDF and the share pages are rendered and read as a browser (and
+WeasyPrint) would, and the mails are read for header breaks and plan content.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from pycrdt import Array, Doc, Map, Text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from app.models import CheckpointReason, today
+from app.models import CheckpointReason, OutboxMessage, today
 from app.services import checkpoints, consent, evaluations, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.settings import Settings
@@ -413,6 +415,8 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
     pages = {
         "aanspreekpunt": [
             "/",
+            f"/?q={quote(value[:100])}&toon=te_doen&sorteer=naam",
+            "/account/meldingen",
             f"/cases/{case_id}",
             f"/cases/{case_id}/deelnemers",
             f"/cases/{case_id}/toestemming",
@@ -510,7 +514,21 @@ def test_hostile_values_stay_text_on_every_page_print_pdf_and_share(
         assert api["goals"][0]["title"] == f"Doel {value}"
         assert any(d["norm"] == f"norm {value}" for d in api["domains"])
 
+    # The worklist in JSON carries the values as plain strings.
+    sign_in(client, family.user("aanspreekpunt"))
+    listed = client.get("/api/worklist").json()
+    assert any(item["label"] == f"Gezin {value}" for item in listed)
+
+    # Mails are plain text with one-line headers, and never hold content of the plan.
+    for mail in db.exec(select(OutboxMessage)).all():
+        assert "\n" not in mail.subject and "\r" not in mail.subject, mail.subject
+        for typed in (f"Zorgoverleg {value}", f"Besluit {value}", f"Krachten {value}"):
+            assert typed not in mail.body and typed not in mail.subject, (mail.kind, typed)
+
     # Forms that show what was typed back after a mistake.
+    forgot = client.post("/wachtwoord-vergeten", data={"email": f"{value}@"})
+    assert forgot.status_code == 422
+    assert f"{value}@" in shown_and_safe(forgot.text, "forgot password form again")
     sign_in(client, family.user("aanspreekpunt"))
     again = client.post(
         f"/cases/{case_id}/delen",
