@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Section, today
-from app.services import consent, documents
+from app.services import consent, documents, stories
 from app.services.access_bus import AccessBus
 from app.services.ages import AgeBand, birthday_in_year
 from app.services.errors import Forbidden, NotFound
@@ -69,9 +69,22 @@ def test_from_18_the_youth_alone_decides_and_then_parents_read_but_never_veiligh
         db, user=family.user("jongere"), case_id=family.case.id, audience="netwerk",
         decision="given", bus=AccessBus(),
     )  # fmt: skip
+    story = f"verhaal/{family.places['jongere'].id}"
     mother = _sections(db, family, "moeder")
-    assert {"analyse", "plan", "perspectief", f"verhaal/{family.places['jongere'].id}"} <= mother
+    assert {"analyse", "plan", "perspectief"} <= mother
     assert "veiligheid" not in mother
+    # Her own story stays hers: her mother reads it once she opens it to everyone.
+    assert story not in mother
+    stories.set_story_choices(
+        db,
+        user=family.user("jongere"),
+        case_id=family.case.id,
+        doc_id=doc_id_of(db, family, Section.verhaal, owner="jongere"),
+        readers="everyone",
+        helper_writes=True,
+        bus=AccessBus(),
+    )
+    assert story in _sections(db, family, "moeder")
     access = documents.document_access(
         db, user=family.user("moeder"), doc_id=doc_id_of(db, family, Section.plan)
     )
