@@ -82,23 +82,37 @@ const numberField = (ctx, field, target, path) => {
   })
   input.readOnly = !canEdit(ctx, field)
   const error = h('span', { class: 'field-error', role: 'alert' })
-  input.addEventListener('change', () => {
-    if (input.value === '') {
-      error.textContent = ''
+  const showError = (text) => {
+    error.textContent = text
+    if (text) input.setAttribute('aria-invalid', 'true')
+    else input.removeAttribute('aria-invalid')
+  }
+  // Stored on every keystroke, like text: a value kept only until the field is left would be
+  // lost by a reload or a closed tab right after typing it.
+  input.addEventListener('input', () => {
+    if (input.readOnly) return
+    if (input.value === '' && !input.validity.badInput) {
+      showError('')
       setOrDelete(target.map, field.key, null)
       return
     }
     const number = Number(input.value)
-    if (!Number.isInteger(number) || number < field.min || number > field.max) {
-      error.textContent = `Vul een heel getal in van ${field.min} tot en met ${field.max}.`
+    if (input.value === '' || !Number.isInteger(number) || number < field.min || number > field.max) {
+      // what was typed stays in the field, so it can be corrected; the stored value stays too
+      showError(`Vul een heel getal in van ${field.min} tot en met ${field.max}.`)
       return
     }
-    error.textContent = ''
-    setOrDelete(target.map, field.key, number)
+    showError('')
+    if (target.map.get(field.key) !== number) setOrDelete(target.map, field.key, number)
   })
   const stop = watchKey(target.map, [field.key], () => {
     const value = target.map.get(field.key)
-    input.value = typeof value === 'number' ? String(Math.round(value)) : ''
+    const shown = typeof value === 'number' ? String(Math.round(value)) : ''
+    // while someone types here, a number that means the same ("07") or one still being
+    // corrected stays as they typed it
+    if (document.activeElement === input &&
+      (error.textContent || (input.value !== '' && Number(input.value) === Number(shown)))) return
+    input.value = shown
   })
   const hint = { ...field, hint: [field.hint, range].filter(Boolean).join(' ') }
   const el = fieldShell(ctx, hint, path, h('div', {}, input, error), { hintId, labelFor: id })
@@ -109,9 +123,16 @@ const dateField = (ctx, field, target, path) => {
   const id = uid()
   const input = h('input', { id, type: 'date' })
   input.readOnly = !canEdit(ctx, field)
-  input.addEventListener('change', () => setOrDelete(target.map, field.key, input.value))
+  // a date is stored as soon as it is complete; a half-typed one (badInput) keeps what is stored
+  const store = () => {
+    if (input.readOnly || input.validity.badInput) return
+    if ((target.map.get(field.key) || '') !== input.value) setOrDelete(target.map, field.key, input.value)
+  }
+  input.addEventListener('input', store)
+  input.addEventListener('change', store)
   const stop = watchKey(target.map, [field.key], () => {
     const value = target.map.get(field.key)
+    if (document.activeElement === input && input.validity.badInput) return
     input.value = typeof value === 'string' ? value : ''
   })
   const el = fieldShell(ctx, field, path, input, { labelFor: id })
