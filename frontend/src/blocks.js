@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import { h, uid } from './dom.js'
 import { renderField, mapTarget } from './fields.js'
 import { renderList } from './lists.js'
-import { blockRoots, recordText, newEntry } from './model.js'
+import { LOCAL, blockRoots, recordText, newEntry } from './model.js'
 import { TextBinding } from './text-binding.js'
 
 const hintOf = (block) => (block.hint ? h('p', { class: 'hint' }, block.hint) : null)
@@ -102,7 +102,7 @@ class LazyEntry {
 
   get (key) { return this.current()?.get(key) }
 
-  set (key, value) { this.doc.transact(() => this.ensure().set(key, value)) }
+  set (key, value) { this.doc.transact(() => this.ensure().set(key, value), LOCAL) }
 
   delete (key) { this.current()?.delete(key) }
 

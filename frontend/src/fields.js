@@ -5,7 +5,7 @@
 import * as Y from 'yjs'
 import { h, uid } from './dom.js'
 import { TextBinding } from './text-binding.js'
-import { listItems, itemSummary, blockRoots } from './model.js'
+import { LOCAL, liveItems, itemSummary, blockRoots } from './model.js'
 
 const describedBy = (...ids) => ids.filter(Boolean).join(' ') || null
 
@@ -37,7 +37,7 @@ const setOrDelete = (map, key, value) => {
   map.doc.transact(() => {
     if (value === null || value === undefined || value === '') map.delete(key)
     else map.set(key, value)
-  })
+  }, LOCAL)
 }
 
 const textField = (ctx, field, target, path) => {
@@ -196,7 +196,8 @@ const refOptions = (ctx, to) => {
   const block = sectionSchema.blocks.find((b) => b.key === to.list)
   const result = []
   for (const { root, group } of blockRoots(block, ctx.optionLists)) {
-    listItems(doc.getArray(root)).forEach(({ item, id }, n) => {
+    // a deleted item cannot be chosen any more; a link to it stays stored, out of sight
+    liveItems(doc.getArray(root)).forEach(({ item, id }, n) => {
       const summary = itemSummary(block.item, item, 90) || '(nog leeg)'
       const prefix = group ? `${group.label}: ` : `${block.item.label} ${n + 1}: `
       result.push({ id, label: prefix + summary })
@@ -224,7 +225,7 @@ const refsField = (ctx, field, target, path) => {
       if (!on) {
         for (let i = values.length - 1; i >= 0; i--) if (values[i] === id) array.delete(i, 1)
       }
-    })
+    }, LOCAL)
   }
   const render = () => {
     const found = refOptions(ctx, field.to)

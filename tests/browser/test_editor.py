@@ -201,7 +201,7 @@ def test_lists_add_move_remove_and_undo_with_the_keyboard(live_server, open_as) 
     assert [i["afspraak"] for i in items] == ["Derde", "Tweede"]
     assert items[0]["schaal"] == 7
 
-    page.get_by_role("button", name="Ongedaan maken").click()
+    page.get_by_role("button", name="Terugzetten Afspraak 1").click()
     wait_saved(page)
     items = read_document("veiligheid", live_server.stored_doc(doc_id))["afspraken"]
     assert [i["afspraak"] for i in items] == ["Eerste", "Derde", "Tweede"]
