@@ -38,6 +38,22 @@ export const rootType = (doc, block, root) => {
   }
 }
 
+/** Every root shared type of a section's document (what an undo manager follows). */
+export const sectionRoots = (doc, sectionSchema, optionLists) => {
+  const types = []
+  for (const block of sectionSchema.blocks) {
+    for (const { root } of blockRoots(block, optionLists)) {
+      types.push(rootType(doc, block, root))
+      if (block.kind === 'record') {
+        for (const field of block.fields) {
+          if (field.kind === 'text' || field.kind === 'line') types.push(recordText(doc, root, field))
+        }
+      }
+    }
+  }
+  return types
+}
+
 /** The Y.Text of a text field of a record block (a root of its own, see schema.json). */
 export const recordText = (doc, root, field) => doc.getText(`${root}.${field.key}`)
 

@@ -2,7 +2,8 @@
 // color}) in the awareness state; this client only says which field it is in.
 import { h } from './dom.js'
 
-const fieldLabel = (fieldEl) => {
+/** What a field is called, for a sentence: its label, after the item it is in ("Doel 2 · …"). */
+export const fieldLabel = (fieldEl) => {
   const own = fieldEl.querySelector(':scope > label, :scope > legend, :scope > h2 label, :scope > h2')
   const name = own ? own.textContent.trim() : ''
   const item = fieldEl.closest('.item')
