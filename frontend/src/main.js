@@ -83,9 +83,11 @@ const start = () => {
   }
   startPresence({
     awareness: connection.provider.awareness,
+    doc,
     root,
     listEl: document.getElementById('presence-list'),
     whereEl: document.getElementById('presence-where'),
+    noticesEl: document.getElementById('editor-notices'),
     readOnly: !editable,
     roleLabels: config.role_labels || {}
   })

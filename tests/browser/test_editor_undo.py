@@ -75,7 +75,9 @@ def test_two_people_type_and_one_undoes_only_her_own_word(live_server, open_as) 
     assert read_document("analyse", doc)["krachten"] == together
 
 
-def test_the_undo_buttons_undo_choices_and_deletes_but_keep_an_added_item(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
+def test_the_undo_buttons_undo_choices_and_deletes_but_keep_an_added_item(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
     wendy = open_as("aanspreekpunt")
     open_doc(wendy, live_server.doc_url("aanspreekpunt", "plan"))
     undo = wendy.get_by_role("button", name="Ongedaan maken")
