@@ -5,7 +5,8 @@
 import * as Y from 'yjs'
 import { h, uid } from './dom.js'
 import { TextBinding } from './text-binding.js'
-import { LOCAL, liveItems, itemSummary, blockRoots } from './model.js'
+import { LOCAL } from './model.js'
+import { readField, refOptions } from './reading.js'
 
 const describedBy = (...ids) => ids.filter(Boolean).join(' ') || null
 
@@ -188,24 +189,6 @@ const personField = (ctx, field, target, path) => {
   return { el, control: select, destroy: () => { stop(); binding.destroy() } }
 }
 
-/** Items another list offers to link to: [{id, label}] from this document or a linked one. */
-const refOptions = (ctx, to) => {
-  const doc = to.doc ? ctx.linkedDocs[to.doc]?.doc : ctx.doc
-  const sectionSchema = to.doc ? ctx.linkedDocs[to.doc]?.schema : ctx.sectionSchema
-  if (!doc || !sectionSchema) return null
-  const block = sectionSchema.blocks.find((b) => b.key === to.list)
-  const result = []
-  for (const { root, group } of blockRoots(block, ctx.optionLists)) {
-    // a deleted item cannot be chosen any more; a link to it stays stored, out of sight
-    liveItems(doc.getArray(root)).forEach(({ item, id }, n) => {
-      const summary = itemSummary(block.item, item, 90) || '(nog leeg)'
-      const prefix = group ? `${group.label}: ` : `${block.item.label} ${n + 1}: `
-      result.push({ id, label: prefix + summary })
-    })
-  }
-  return { options: result, block, doc }
-}
-
 const refsField = (ctx, field, target, path) => {
   const list = h('div', { class: 'refs' })
   const empty = h('p', { class: 'hint' })
@@ -294,10 +277,37 @@ const RENDERERS = {
   refs: refsField
 }
 
-/** Render one field (not a nested list) bound to `target`; returns {el, control, destroy}. */
+/** Follow everything that may change what a field shows (for the reading view). */
+const watchValue = (ctx, field, target) => (update) => {
+  const stops = []
+  const map = target.map
+  if (typeof map.observeDeep === 'function') {
+    map.observeDeep(update)
+    stops.push(() => map.unobserveDeep(update))
+  } else {
+    map.observe(update)
+    stops.push(() => map.unobserve(update))
+  }
+  // a record's text fields are root types of their own
+  const text = field.kind === 'text' || field.kind === 'line' ? target.text(field) : null
+  if (text) {
+    text.observe(update)
+    stops.push(() => text.unobserve(update))
+  }
+  if (field.kind === 'refs') {
+    const source = field.to.doc ? ctx.linkedDocs[field.to.doc]?.doc : ctx.doc
+    source?.on('update', update)
+    stops.push(() => source?.off('update', update))
+  }
+  return () => stops.forEach((stop) => stop())
+}
+
+/** Render one field (not a nested list) bound to `target`; returns {el, control, destroy}.
+ * A field this person may not change is shown as text: a reading view, not a disabled form. */
 export const renderField = (ctx, field, target, path) => {
   const render = RENDERERS[field.kind]
   if (!render) throw new Error(`unknown field kind ${field.kind}`)
+  if (!canEdit(ctx, field)) return readField(ctx, field, target, path, watchValue(ctx, field, target))
   return render(ctx, field, target, path)
 }
 

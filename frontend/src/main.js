@@ -6,6 +6,8 @@ import { renderSection } from './blocks.js'
 import { startPresence } from './presence.js'
 import { startUndo } from './undo.js'
 import { sectionRoots } from './model.js'
+import { wordingFor } from './wording.js'
+import { startChanges } from './changes.js'
 
 const readConfig = () => {
   const el = document.getElementById('editor-config')
@@ -49,9 +51,12 @@ const start = () => {
   }
   const connection = new Connection({ doc, docId: config.doc_id, editable, onStatus })
 
+  const words = wordingFor(config.me.role, {
+    sectionSchema: config.schema, optionLists: config.option_lists, linked: config.linked
+  })
   const linkedDocs = {}
   const linkedConnections = []
-  for (const [name, linked] of Object.entries(config.linked || {})) {
+  for (const [name, linked] of Object.entries(words.linked || {})) {
     const linkedDoc = new Y.Doc({ gc: false })
     linkedConnections.push(new Connection({
       doc: linkedDoc, docId: linked.doc_id, editable: false, presence: false
@@ -62,8 +67,8 @@ const start = () => {
   const ctx = {
     doc,
     editable,
-    sectionSchema: config.schema,
-    optionLists: config.option_lists,
+    sectionSchema: words.sectionSchema,
+    optionLists: words.optionLists,
     participants: config.participants,
     me: config.me,
     linkedDocs
@@ -72,6 +77,7 @@ const start = () => {
   renderSection(ctx, root)
   root.removeAttribute('aria-busy')
   const announce = announcer(document.getElementById('editor-announce'))
+  startChanges({ changes: config.changes, doc, root, announce })
   if (editable) {
     undo = startUndo({
       scope: sectionRoots(doc, config.schema, config.option_lists),

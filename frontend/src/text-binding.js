@@ -63,10 +63,21 @@ export const endOfChange = (delta) => {
   return end
 }
 
+// Textareas grow with their text: by CSS (field-sizing: content, editor.css) where the browser
+// can, else here, once the field is on the page (before that it has no height to measure).
+const SIZES_ITSELF = typeof CSS !== 'undefined' && CSS.supports?.('field-sizing', 'content')
+
 const autosize = (el) => {
-  if (el.tagName !== 'TEXTAREA') return
+  if (SIZES_ITSELF || el.tagName !== 'TEXTAREA' || !el.isConnected) return
   el.style.height = 'auto'
   el.style.height = `${el.scrollHeight + 4}px`
+}
+
+if (!SIZES_ITSELF && typeof window !== 'undefined') {
+  let frame = 0
+  window.addEventListener('resize', () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; document.querySelectorAll('.editor textarea').forEach(autosize) })
+  })
 }
 
 /**
@@ -89,6 +100,7 @@ export class TextBinding {
     }
     el.addEventListener('input', this.onInput)
     this.refresh()
+    requestAnimationFrame(() => autosize(el))
   }
 
   refresh () {

@@ -23,7 +23,7 @@ def test_smoke_the_editor_loads_and_saves(live_server, open_as) -> None:  # type
     page = open_as("jongere")
     page.goto(live_server.doc_url("jongere", "verhaal/mijn"))
     wait_saved(page)
-    page.get_by_label("Wat is je hulpvraag?").fill("Ik wil weer slapen.")
+    page.get_by_label("Waar wil ik hulp bij? (mijn hulpvraag)").fill("Ik wil weer slapen.")
     wait_saved(page)
     doc = live_server.stored_doc(live_server.docs["jongere"]["verhaal/mijn"])
     assert read_document("verhaal", doc)["hulpvraag"] == "Ik wil weer slapen."

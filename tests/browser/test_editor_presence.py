@@ -86,8 +86,9 @@ def test_on_a_phone_the_presence_bar_takes_one_line(live_server, open_as) -> Non
     sanne.screenshot(path=f"{SHOTS}/editor-presence-open-phone.png")
     toggle.click()
     assert sanne.locator("#presence-list").is_hidden()
-    # on a wide screen the names are there at once
+    # on a wide screen the names are there at once, without a button
     assert wendy.locator("#presence-list").get_by_text("Marieke").is_visible()
+    assert wendy.locator(".presence-toggle").is_hidden()
 
 
 def _server_notice(page, state: dict | None, client_id: int = 777, clock: int = 1) -> None:  # type: ignore[no-untyped-def, type-arg]
