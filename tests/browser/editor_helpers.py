@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from app.crdt.protocol import AwarenessEntry, awareness_message
 
 SHOTS = "/tmp/shots"
 
@@ -36,7 +39,43 @@ def announcements(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(t) for t in texts]
 
 
-def screenshot(page, name: str) -> str:  # type: ignore[no-untyped-def]
-    path = f"{SHOTS}/{name}.png"
-    page.screenshot(path=path, full_page=True)
-    return path
+# Runs in the page before its scripts: once the HTML is parsed ("interactive", which comes
+# before deferred scripts such as the editor bundle run), it fills in the editor config.
+FILL_CONFIG = """
+document.addEventListener('readystatechange', () => {
+  const el = document.getElementById('editor-config')
+  if (document.readyState !== 'interactive' || !el) return
+  const config = JSON.parse(el.textContent)
+  // the server always sends the key (what it holds is replaced: the test decides)
+  if (!Array.isArray(config.changes)) throw new Error(el.textContent)
+  config.changes = CHANGES
+  el.textContent = JSON.stringify(config)
+})
+"""
+
+
+def with_changes(page, url: str, changes: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+    """Open ``url`` with ``changes`` in its editor config (the page always has the key)."""
+    page.add_init_script(script=FILL_CONFIG.replace("CHANGES", json.dumps(changes)))
+    open_doc(page, url)
+    assert (
+        page.evaluate("JSON.parse(document.getElementById('editor-config').textContent).changes")
+        == changes
+    )
+
+
+def server_notice(page, state: dict | None, client_id: int = 777, clock: int = 1) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Feed the page the awareness message the server sends for a notice (RoomServer.announce):
+    the same bytes, through the editor's own socket handler."""
+    message = awareness_message([AwarenessEntry(client_id, clock, state)])
+    page.evaluate(
+        "bytes => eenplanEditor.provider.ws.onmessage({data: new Uint8Array(bytes).buffer})",
+        list(message),
+    )
+
+
+def notice_state(text: str, link: str | None) -> dict:  # type: ignore[type-arg]
+    notice = {"kind": "restore", "text": text}
+    if link is not None:
+        notice["link"] = link
+    return {"notice": notice, "user": {"name": "eenplan", "role": "server"}}

@@ -6,38 +6,11 @@ config itself, on the way from the server to the browser, so only the editor is 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
-from tests.browser.editor_helpers import SHOTS, announcements, open_doc, wait_saved
+from tests.browser.editor_helpers import SHOTS, announcements, open_doc, wait_saved, with_changes
 
 pytestmark = pytest.mark.browser
-
-# Runs in the page before its scripts: once the HTML is parsed ("interactive", which comes
-# before deferred scripts such as the editor bundle run), it fills in the editor config.
-FILL_CONFIG = """
-document.addEventListener('readystatechange', () => {
-  const el = document.getElementById('editor-config')
-  if (document.readyState !== 'interactive' || !el) return
-  const config = JSON.parse(el.textContent)
-  // the server always sends the key; here nobody changed anything yet
-  if (!Array.isArray(config.changes) || config.changes.length) throw new Error(el.textContent)
-  config.changes = CHANGES
-  el.textContent = JSON.stringify(config)
-})
-"""
-
-
-def with_changes(page, url: str, changes: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
-    """Open ``url`` with ``changes`` in its editor config (the page always has the key)."""
-    page.add_init_script(script=FILL_CONFIG.replace("CHANGES", json.dumps(changes)))
-    open_doc(page, url)
-    assert (
-        page.evaluate("JSON.parse(document.getElementById('editor-config').textContent).changes")
-        == changes
-    )
 
 
 def goal_with_domain(live_server, open_as) -> str:  # type: ignore[no-untyped-def]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.crdt.protocol import AwarenessEntry, awareness_message
-from tests.browser.editor_helpers import SHOTS, open_doc
+from tests.browser.editor_helpers import SHOTS, notice_state, open_doc, server_notice
 
 pytestmark = pytest.mark.browser
 
@@ -91,28 +90,11 @@ def test_on_a_phone_the_presence_bar_takes_one_line(live_server, open_as) -> Non
     assert wendy.locator(".presence-toggle").is_hidden()
 
 
-def _server_notice(page, state: dict | None, client_id: int = 777, clock: int = 1) -> None:  # type: ignore[no-untyped-def, type-arg]
-    """Feed the page the awareness message the server sends for a notice (RoomServer.announce):
-    the same bytes, through the editor's own socket handler."""
-    message = awareness_message([AwarenessEntry(client_id, clock, state)])
-    page.evaluate(
-        "bytes => eenplanEditor.provider.ws.onmessage({data: new Uint8Array(bytes).buffer})",
-        list(message),
-    )
-
-
-def notice_state(text: str, link: str | None) -> dict:  # type: ignore[type-arg]
-    notice = {"kind": "restore", "text": text}
-    if link is not None:
-        notice["link"] = link
-    return {"notice": notice, "user": {"name": "eenplan", "role": "server"}}
-
-
 def test_a_server_notice_is_a_message_not_a_person(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
     sanne = open_as("jongere", width=390, height=844)
     open_doc(sanne, live_server.doc_url("jongere", "plan"))
     text = "Wendy WIJ heeft versie 1 teruggezet. De tekst van daarvoor staat in de versies."
-    _server_notice(sanne, notice_state(text, "/cases/x/versies/3"))
+    server_notice(sanne, notice_state(text, "/cases/x/versies/3"))
     notices = sanne.locator("#editor-notices")
     notices.get_by_text(text).wait_for()
     assert notices.get_attribute("role") == "status"
@@ -122,7 +104,7 @@ def test_a_server_notice_is_a_message_not_a_person(live_server, open_as) -> None
     sanne.get_by_role("button", name="Nu hier: 1").wait_for()
     sanne.screenshot(path=f"{SHOTS}/editor-server-notice-phone.png")
     # the server takes its notice away after a while; it stays until you close it
-    _server_notice(sanne, None, clock=2)
+    server_notice(sanne, None, clock=2)
     sanne.wait_for_timeout(200)
     assert notices.get_by_text(text).is_visible()
     notices.get_by_role("button", name="Sluiten").click()
@@ -139,7 +121,7 @@ def test_a_server_notice_shows_its_text_as_text_and_only_a_local_link(
     page = open_as("aanspreekpunt")
     open_doc(page, live_server.doc_url("aanspreekpunt", "plan"))
     text = '<img src=x onerror="document.title=1"> <b>vet</b>'
-    _server_notice(page, notice_state(text, link))
+    server_notice(page, notice_state(text, link))
     page.locator("#editor-notices").get_by_text(text).wait_for()
     assert page.locator("#editor-notices img, #editor-notices b").count() == 0
     assert page.locator("#editor-notices a").count() == 0

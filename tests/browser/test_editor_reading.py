@@ -155,3 +155,31 @@ def test_jargon_in_the_editor_comes_after_a_plain_word(live_server, open_as, per
             found.append((section, match.group(0), inside))
     assert found, "the editor shows none of the official terms at all"
     assert [f for f in found if not f[2]] == [], found
+
+
+HOSTILE = '<img src=x onerror="document.title=1"> "><svg onload=alert(1)> {{7*7}}'
+
+
+def test_hostile_text_stays_text_in_the_reading_view_and_under_verwijderd(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
+    _write(
+        live_server,
+        live_server.docs["jongere"]["verhaal/mijn"],
+        lambda doc: doc.get("mijn_verhaal", type=Text).insert(0, HOSTILE),
+    )
+    marieke = open_as("moeder")
+    open_doc(marieke, live_server.doc_url("moeder", "verhaal/jongere"))
+    marieke.locator("#editor-root").get_by_text(HOSTILE).wait_for()
+
+    wendy = open_as("aanspreekpunt")
+    open_doc(wendy, live_server.doc_url("aanspreekpunt", "analyse"))
+    wendy.get_by_role("button", name="Zorg toevoegen").click()
+    wendy.keyboard.type(HOSTILE)
+    wendy.get_by_role("button", name="Zorg 1 verwijderen").click()
+    deleted = wendy.locator('.list[data-path="zorgen"] > .deleted-items')
+    deleted.locator("summary").click()
+    deleted.get_by_text(HOSTILE, exact=True).wait_for()
+    for page in (marieke, wendy):
+        assert page.locator("#editor-root img, #editor-root svg").count() == 0
+        assert page.title() != "1"
