@@ -75,7 +75,7 @@ export const startUndo = ({ scope, root, editorEl, placeAfter, announce }) => {
     }
     const label = item.meta.get('label')
     const done = action === 'undo' ? 'Ongedaan gemaakt' : 'Opnieuw gedaan'
-    announce(label ? `${done}: ${label}.` : `${done}.`)
+    announce(label ? `${done}: ${label}${/[.?!]$/.test(label) ? '' : '.'}` : `${done}.`)
     // someone working with the keyboard in a text field goes along to the field that changed
     const path = item.meta.get('path')
     const field = path ? [...root.querySelectorAll('[data-path]')].find((el) => el.dataset.path === path) : null

@@ -115,3 +115,20 @@ def test_a_reader_gets_no_undo_buttons(live_server, open_as) -> None:  # type: i
     marieke = open_as("moeder")
     open_doc(marieke, live_server.doc_url("moeder", "verhaal/jongere"))
     assert marieke.get_by_role("button", name="Ongedaan maken").count() == 0
+
+
+def test_an_undo_is_read_out_with_the_field_it_changed(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
+    wendy = open_as("aanspreekpunt")
+    open_doc(wendy, live_server.doc_url("aanspreekpunt", "analyse"))
+    wendy.get_by_label(KRACHTEN).click()
+    wendy.keyboard.type("Sanne sport")
+    wendy.get_by_label("Waar denken we verschillend over?").click()
+    wendy.keyboard.press("Control+z")  # the last step was in the other field: it goes there
+    assert krachten(wendy) == "Sanne "
+    assert wendy.evaluate("document.activeElement.id") == wendy.get_by_label(
+        KRACHTEN
+    ).get_attribute("id")
+    wendy.wait_for_function(
+        "() => document.querySelector('#editor-announce').textContent"
+        " === 'Ongedaan gemaakt: Wat gaat goed?'"
+    )
