@@ -16,6 +16,11 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+# A list item is soft-deleted by setting these on it (see "about" in schema.json).
+DELETED_AT = "verwijderd_op"
+DELETED_BY = "verwijderd_door"
+# How long the editor lists a deleted item under "Verwijderd" (KEEP_DELETED_DAYS in model.js).
+KEEP_DELETED_DAYS = 30
 
 
 @cache
@@ -88,7 +93,8 @@ def read_document(section: str, doc: Doc) -> dict[str, Any]:
 
     Texts become str, lists become lists of dicts (each with ``id``; duplicated ids, which a
     concurrent move in an older editor could leave behind, are shown once) in reading order
-    (see ``_sort_key``; the ``order`` key itself is not passed on), numbers become int (or None),
+    (see ``_sort_key``; the ``order`` key itself is not passed on) without the soft-deleted
+    items (``deleted_items`` has those), numbers become int (or None),
     unknown choice values become None. Blocks with groups become a dict keyed by group value.
     """
     result: dict[str, Any] = {}
@@ -145,8 +151,9 @@ def _sort_key(value: Map, index: int, item_id: str) -> tuple[float, int, str]:
     return (float(index), index, item_id)
 
 
-def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any]]:
-    found: list[tuple[tuple[float, int, str], dict[str, Any]]] = []
+def _list_entries(array: Array) -> list[tuple[str, Map]]:
+    """The items of a list in reading order, as (id, item map); a duplicated id counts once."""
+    found: list[tuple[tuple[float, int, str], str, Map]] = []
     seen: set[str] = set()
     for index, value in enumerate(array):
         if not isinstance(value, Map):
@@ -155,12 +162,81 @@ def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any
         if not isinstance(item_id, str) or item_id in seen:
             continue
         seen.add(item_id)
-        item: dict[str, Any] = {"id": item_id}
-        for field in fields:
-            item[field["key"]] = _read_field(field, value)
-        found.append((_sort_key(value, index, item_id), item))
-    found.sort(key=lambda pair: pair[0])
-    return [item for _, item in found]
+        found.append((_sort_key(value, index, item_id), item_id, value))
+    found.sort(key=lambda entry: entry[0])
+    return [(item_id, value) for _, item_id, value in found]
+
+
+def is_deleted(item: Map) -> bool:
+    """Whether a list item is soft-deleted: the editor set ``verwijderd_op`` (any non-empty
+    string; it is meant to be a date ``YYYY-MM-DD``) instead of removing it from its list."""
+    value = item.get(DELETED_AT)
+    return isinstance(value, str) and value != ""
+
+
+def _read_item(fields: list[dict[str, Any]], item_id: str, value: Map) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": item_id}
+    for field in fields:
+        item[field["key"]] = _read_field(field, value)
+    return item
+
+
+def _read_list(fields: list[dict[str, Any]], array: Array) -> list[dict[str, Any]]:
+    return [
+        _read_item(fields, item_id, value)
+        for item_id, value in _list_entries(array)
+        if not is_deleted(value)
+    ]
+
+
+def deleted_items(section: str, doc: Doc) -> list[dict[str, Any]]:
+    """The soft-deleted items of ``doc`` (``read_document`` leaves them out), in reading order
+    per list: ``{"list", "item", "verwijderd_op", "verwijderd_door"}``.
+
+    ``list`` is the list's address in the editor's ``data-path`` form: the root name
+    (``"doelen"``, ``"factoren.gezin"``) or, for a nested list inside a live item,
+    ``"<root>/<item id>/<field>"``. ``item`` is read like ``read_document`` reads an item;
+    ``verwijderd_door`` is the participant id of who deleted it (None if unknown). Items of a
+    deleted item come along inside it, not on their own. Every deleted item is listed, however
+    old: the editor shows only those of the last ``KEEP_DELETED_DAYS`` days, nothing purges
+    them."""
+    found: list[dict[str, Any]] = []
+    for block in section_schema(section)["blocks"]:
+        if block["kind"] != "list":
+            continue
+        groups = block.get("groups")
+        roots = (
+            [f"{block['key']}.{option['value']}" for option in options(groups)]
+            if groups
+            else [block["key"]]
+        )
+        for root in roots:
+            _collect_deleted(block["item"]["fields"], root, doc.get(root, type=Array), found)
+    return found
+
+
+def _collect_deleted(
+    fields: list[dict[str, Any]], path: str, array: Array, found: list[dict[str, Any]]
+) -> None:
+    nested = [field for field in fields if field["kind"] == "list"]
+    for item_id, value in _list_entries(array):
+        if is_deleted(value):
+            by = value.get(DELETED_BY)
+            found.append(
+                {
+                    "list": path,
+                    "item": _read_item(fields, item_id, value),
+                    "verwijderd_op": value.get(DELETED_AT),
+                    "verwijderd_door": int(by) if isinstance(by, str) and by.isdigit() else None,
+                }
+            )
+            continue
+        for field in nested:
+            inner = value.get(field["key"])
+            if isinstance(inner, Array):
+                _collect_deleted(
+                    field["item"]["fields"], f"{path}/{item_id}/{field['key']}", inner, found
+                )
 
 
 def _read_field(field: dict[str, Any], values: Map) -> Any:

@@ -123,6 +123,8 @@ def editor_config(
         "role_labels": {str(role): label for role, label in membership.ROLE_LABELS.items()},
         "me": {"participant_id": access.participant.id, "role": str(access.participant.role)},
         "linked": {},
+        # what others changed since this person's last visit: [{"path", "label", "by"}]
+        "changes": [],
     }
     if access.document.section == Section.plan:
         # goals link to hypotheses of the analysis: open it read-only, if this person may read it

@@ -3,12 +3,14 @@ import * as Y from 'yjs'
 import { h, uid } from './dom.js'
 import { renderField, mapTarget } from './fields.js'
 import { renderList } from './lists.js'
-import { blockRoots, recordText, newEntry } from './model.js'
+import { LOCAL, blockRoots, recordText, newEntry } from './model.js'
 import { TextBinding } from './text-binding.js'
+import { readTextBlock } from './reading.js'
 
 const hintOf = (block) => (block.hint ? h('p', { class: 'hint' }, block.hint) : null)
 
 const textBlock = (ctx, block) => {
+  if (!ctx.editable) return readTextBlock(block, ctx.doc.getText(block.key))
   const id = uid()
   const hintId = block.hint ? uid('h') : null
   const area = h('textarea', { id, rows: 4, 'aria-describedby': hintId })
@@ -50,8 +52,10 @@ const recordBlock = (ctx, block) => {
     const target = { map, text: (field) => recordText(ctx.doc, root, field) }
     const fields = block.fields.map((field) => renderField(ctx, field, target, `${root}/${field.key}`))
     parts.push(...fields)
-    cards.push(h('section', { class: 'card record', dataset: { group: group?.value || '' } },
-      h('h2', {}, group ? group.label : block.label), fields.map((f) => f.el)))
+    // a labelled group: the five "Hoe gaat het nu?" fields are told apart by their domain
+    const headingId = uid('g')
+    cards.push(h('section', { class: 'card record', role: 'group', 'aria-labelledby': headingId, dataset: { group: group?.value || '' } },
+      h('h2', { id: headingId }, group ? group.label : block.label), fields.map((f) => f.el)))
   }
   const el = h('div', { class: `records records-${block.key}` },
     block.groups ? h('p', { class: 'lead' }, block.label) : null,
@@ -102,7 +106,7 @@ class LazyEntry {
 
   get (key) { return this.current()?.get(key) }
 
-  set (key, value) { this.doc.transact(() => this.ensure().set(key, value)) }
+  set (key, value) { this.doc.transact(() => this.ensure().set(key, value), LOCAL) }
 
   delete (key) { this.current()?.delete(key) }
 

@@ -5,7 +5,8 @@
 import * as Y from 'yjs'
 import { h, uid } from './dom.js'
 import { TextBinding } from './text-binding.js'
-import { listItems, itemSummary, blockRoots } from './model.js'
+import { LOCAL } from './model.js'
+import { readField, refOptions } from './reading.js'
 
 const describedBy = (...ids) => ids.filter(Boolean).join(' ') || null
 
@@ -37,7 +38,7 @@ const setOrDelete = (map, key, value) => {
   map.doc.transact(() => {
     if (value === null || value === undefined || value === '') map.delete(key)
     else map.set(key, value)
-  })
+  }, LOCAL)
 }
 
 const textField = (ctx, field, target, path) => {
@@ -82,23 +83,37 @@ const numberField = (ctx, field, target, path) => {
   })
   input.readOnly = !canEdit(ctx, field)
   const error = h('span', { class: 'field-error', role: 'alert' })
-  input.addEventListener('change', () => {
-    if (input.value === '') {
-      error.textContent = ''
+  const showError = (text) => {
+    error.textContent = text
+    if (text) input.setAttribute('aria-invalid', 'true')
+    else input.removeAttribute('aria-invalid')
+  }
+  // Stored on every keystroke, like text: a value kept only until the field is left would be
+  // lost by a reload or a closed tab right after typing it.
+  input.addEventListener('input', () => {
+    if (input.readOnly) return
+    if (input.value === '' && !input.validity.badInput) {
+      showError('')
       setOrDelete(target.map, field.key, null)
       return
     }
     const number = Number(input.value)
-    if (!Number.isInteger(number) || number < field.min || number > field.max) {
-      error.textContent = `Vul een heel getal in van ${field.min} tot en met ${field.max}.`
+    if (input.value === '' || !Number.isInteger(number) || number < field.min || number > field.max) {
+      // what was typed stays in the field, so it can be corrected; the stored value stays too
+      showError(`Vul een heel getal in van ${field.min} tot en met ${field.max}.`)
       return
     }
-    error.textContent = ''
-    setOrDelete(target.map, field.key, number)
+    showError('')
+    if (target.map.get(field.key) !== number) setOrDelete(target.map, field.key, number)
   })
   const stop = watchKey(target.map, [field.key], () => {
     const value = target.map.get(field.key)
-    input.value = typeof value === 'number' ? String(Math.round(value)) : ''
+    const shown = typeof value === 'number' ? String(Math.round(value)) : ''
+    // while someone types here, a number that means the same ("07") or one still being
+    // corrected stays as they typed it
+    if (document.activeElement === input &&
+      (error.textContent || (input.value !== '' && Number(input.value) === Number(shown)))) return
+    input.value = shown
   })
   const hint = { ...field, hint: [field.hint, range].filter(Boolean).join(' ') }
   const el = fieldShell(ctx, hint, path, h('div', {}, input, error), { hintId, labelFor: id })
@@ -109,9 +124,16 @@ const dateField = (ctx, field, target, path) => {
   const id = uid()
   const input = h('input', { id, type: 'date' })
   input.readOnly = !canEdit(ctx, field)
-  input.addEventListener('change', () => setOrDelete(target.map, field.key, input.value))
+  // a date is stored as soon as it is complete; a half-typed one (badInput) keeps what is stored
+  const store = () => {
+    if (input.readOnly || input.validity.badInput) return
+    if ((target.map.get(field.key) || '') !== input.value) setOrDelete(target.map, field.key, input.value)
+  }
+  input.addEventListener('input', store)
+  input.addEventListener('change', store)
   const stop = watchKey(target.map, [field.key], () => {
     const value = target.map.get(field.key)
+    if (document.activeElement === input && input.validity.badInput) return
     input.value = typeof value === 'string' ? value : ''
   })
   const el = fieldShell(ctx, field, path, input, { labelFor: id })
@@ -167,23 +189,6 @@ const personField = (ctx, field, target, path) => {
   return { el, control: select, destroy: () => { stop(); binding.destroy() } }
 }
 
-/** Items another list offers to link to: [{id, label}] from this document or a linked one. */
-const refOptions = (ctx, to) => {
-  const doc = to.doc ? ctx.linkedDocs[to.doc]?.doc : ctx.doc
-  const sectionSchema = to.doc ? ctx.linkedDocs[to.doc]?.schema : ctx.sectionSchema
-  if (!doc || !sectionSchema) return null
-  const block = sectionSchema.blocks.find((b) => b.key === to.list)
-  const result = []
-  for (const { root, group } of blockRoots(block, ctx.optionLists)) {
-    listItems(doc.getArray(root)).forEach(({ item, id }, n) => {
-      const summary = itemSummary(block.item, item, 90) || '(nog leeg)'
-      const prefix = group ? `${group.label}: ` : `${block.item.label} ${n + 1}: `
-      result.push({ id, label: prefix + summary })
-    })
-  }
-  return { options: result, block, doc }
-}
-
 const refsField = (ctx, field, target, path) => {
   const list = h('div', { class: 'refs' })
   const empty = h('p', { class: 'hint' })
@@ -203,7 +208,7 @@ const refsField = (ctx, field, target, path) => {
       if (!on) {
         for (let i = values.length - 1; i >= 0; i--) if (values[i] === id) array.delete(i, 1)
       }
-    })
+    }, LOCAL)
   }
   const render = () => {
     const found = refOptions(ctx, field.to)
@@ -272,10 +277,37 @@ const RENDERERS = {
   refs: refsField
 }
 
-/** Render one field (not a nested list) bound to `target`; returns {el, control, destroy}. */
+/** Follow everything that may change what a field shows (for the reading view). */
+const watchValue = (ctx, field, target) => (update) => {
+  const stops = []
+  const map = target.map
+  if (typeof map.observeDeep === 'function') {
+    map.observeDeep(update)
+    stops.push(() => map.unobserveDeep(update))
+  } else {
+    map.observe(update)
+    stops.push(() => map.unobserve(update))
+  }
+  // a record's text fields are root types of their own
+  const text = field.kind === 'text' || field.kind === 'line' ? target.text(field) : null
+  if (text) {
+    text.observe(update)
+    stops.push(() => text.unobserve(update))
+  }
+  if (field.kind === 'refs') {
+    const source = field.to.doc ? ctx.linkedDocs[field.to.doc]?.doc : ctx.doc
+    source?.on('update', update)
+    stops.push(() => source?.off('update', update))
+  }
+  return () => stops.forEach((stop) => stop())
+}
+
+/** Render one field (not a nested list) bound to `target`; returns {el, control, destroy}.
+ * A field this person may not change is shown as text: a reading view, not a disabled form. */
 export const renderField = (ctx, field, target, path) => {
   const render = RENDERERS[field.kind]
   if (!render) throw new Error(`unknown field kind ${field.kind}`)
+  if (!canEdit(ctx, field)) return readField(ctx, field, target, path, watchValue(ctx, field, target))
   return render(ctx, field, target, path)
 }
 

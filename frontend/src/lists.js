@@ -1,11 +1,36 @@
-// A list of records (zorgen, factoren, doelen, acties…): add, remove with undo, move up/down.
+// A list of records (zorgen, factoren, doelen, acties…): add, move up/down, delete softly and
+// put back. A deleted item stays in the document (see schema.json) and waits under
+// "Verwijderd" for 30 days; someone typing in it when another person deletes it keeps it, and
+// their focus, until they leave it.
 import * as Y from 'yjs'
 import { h, heading } from './dom.js'
 import { renderField, mapTarget } from './fields.js'
-import { newId, newItem, addItem, listItems, moveItem, isActive, activeCount } from './model.js'
+import {
+  DELETED_AT, DELETED_BY, KEEP_DELETED_DAYS, newId, newItem, addItem, listItems, moveItem,
+  isActive, activeCount, isDeleted, softDelete, restoreItem, recentlyDeletedItems, itemSummary
+} from './model.js'
 
-const REMOVE = { name: 'remove-item' }
-const MOVE = { name: 'move-item' }
+const DATE = new Intl.DateTimeFormat('nl-NL', { day: 'numeric', month: 'long' })
+const DATE_WITH_YEAR = new Intl.DateTimeFormat('nl-NL', { day: 'numeric', month: 'long', year: 'numeric' })
+
+/** "3 maart" (this year) or "3 maart 2025"; '' when `day` is not a date. */
+const dayText = (day) => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || '')
+  if (!match) return ''
+  const when = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
+  return (when.getFullYear() === new Date().getFullYear() ? DATE : DATE_WITH_YEAR).format(when)
+}
+
+/** Who deleted an item, as a name for a sentence (null when nobody is recorded). */
+const deleterName = (ctx, item) => {
+  const by = item.get(DELETED_BY)
+  if (typeof by !== 'string' || by === '') return null
+  const person = ctx.participants.find((p) => String(p.id) === by)
+  return person ? person.name : 'iemand die niet meer meedoet'
+}
+
+const isMe = (ctx, item) => ctx.me.participant_id !== null &&
+  item.get(DELETED_BY) === String(ctx.me.participant_id)
 
 /**
  * Render the list in `array` (a Y.Array of Y.Map items following `itemSchema`).
@@ -21,8 +46,18 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     h('span', { 'aria-hidden': 'true' }, '+ '), itemSchema.add_label,
     // several lists with the same button (one per life area): say which one to screen readers
     where ? h('span', { class: 'visually-hidden' }, ` bij ${where}`) : null)
-  const views = new Map() // Y.Map → {el, destroy, headingEl, upButton, downButton, removeButton, controls}
-  const undo = new Y.UndoManager(array, { trackedOrigins: new Set([REMOVE]), captureTimeout: 0 })
+  const deletedSummary = h('summary', {})
+  const deletedList = h('ul', { class: 'deleted-list' })
+  const deletedEl = h('details', { class: 'deleted-items', hidden: true },
+    deletedSummary,
+    h('p', { class: 'hint' },
+      `Wat iemand verwijdert, staat hier nog ${KEEP_DELETED_DAYS} dagen. Zet het terug als het toch moet blijven. Daarna zie je het hier niet meer.`),
+    deletedList)
+  const views = new Map() // Y.Map → {el, destroy, headingEl, tools, notice, upButton, downButton, removeButton, controls, title, pinned}
+  const deletedRows = new Map() // Y.Map → {row, text, meta, button}
+  // items deleted on this page: the person who deleted one is done with it
+  const removedHere = new Set()
+  let barItem = null
   let focusAfterRender = null
 
   const renderItem = (item) => {
@@ -56,36 +91,53 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     const tools = editable
       ? h('div', { class: 'item-tools' }, upButton, downButton, removeButton)
       : null
+    // told at once when someone else deletes the item this person is typing in
+    const notice = h('div', { class: 'item-deleted-notice', role: 'alert' })
     // the tools sit next to the heading, so they stay near for items with long nested lists
     const el = h('li', { class: 'item', dataset: { id } },
-      h('div', { class: 'item-head' }, headingEl, tools), fields.map((f) => f.el))
+      h('div', { class: 'item-head' }, headingEl, tools), notice, fields.map((f) => f.el))
     return {
-      el, headingEl, upButton, downButton, removeButton, controls,
+      el, headingEl, tools, notice, upButton, downButton, removeButton, controls,
+      title: '', pinned: false,
       destroy: () => fields.forEach((f) => f.destroy())
     }
   }
 
-  const indexOf = (item) => array.toArray().indexOf(item)
-
   const move = (item, step, which) => {
     focusAfterRender = { id: item.get('id'), which }
     // only the item's `order` changes: someone typing in it at this moment keeps their words
-    if (!moveItem(array, item, step, MOVE)) focusAfterRender = null
+    if (!moveItem(array, item, step)) focusAfterRender = null
+  }
+
+  const restoreButton = (item, name) => {
+    const button = h('button', { type: 'button', class: 'button secondary small' },
+      'Terugzetten', h('span', { class: 'visually-hidden' }, ` ${name}`))
+    button.addEventListener('click', () => putBack(item))
+    return button
+  }
+
+  const putBack = (item) => {
+    if (!isDeleted(item)) return
+    const summary = itemSummary(itemSchema, item, 60)
+    focusAfterRender = { id: item.get('id'), which: 'first-field' }
+    restoreItem(item)
+    undoBar.replaceChildren(summary
+      ? `${itemSchema.label} ‘${summary}’ is teruggezet.`
+      : `${itemSchema.label} is teruggezet.`)
+    barItem = null
   }
 
   const remove = (item) => {
-    const index = indexOf(item)
-    if (index < 0) return
-    const number = listItems(array).findIndex((v) => v.item === item) + 1
-    undo.stopCapturing()
-    array.doc.transact(() => array.delete(index, 1), REMOVE)
-    const undoButton = h('button', { type: 'button', class: 'button secondary small' }, 'Ongedaan maken')
-    undoButton.addEventListener('click', () => {
-      undo.undo()
-      undoBar.replaceChildren(`${itemSchema.label} ${number} is teruggezet.`)
-    })
-    undoBar.replaceChildren(`${itemSchema.label} ${number} is verwijderd. `, undoButton)
-    undoButton.focus()
+    const number = listItems(array).filter((v) => !isDeleted(v.item)).findIndex((v) => v.item === item) + 1
+    if (number < 1) return
+    const title = `${itemSchema.label} ${number}`
+    removedHere.add(item.get('id'))
+    softDelete(item, ctx.me.participant_id)
+    const button = restoreButton(item, title)
+    undoBar.replaceChildren(
+      `${title} is verwijderd. Je vindt het nog ${KEEP_DELETED_DAYS} dagen onder ‘Verwijderd’. `, button)
+    barItem = item
+    button.focus()
   }
 
   const add = () => {
@@ -118,36 +170,106 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     }
   }
 
+  /** Start or end "deleted while you were in it" for one shown item. */
+  const setPinned = (item, view, pinned) => {
+    if (view.pinned === pinned) return
+    view.pinned = pinned
+    view.el.classList.toggle('is-deleted', pinned)
+    if (view.tools) view.tools.hidden = pinned
+    if (!pinned) {
+      view.notice.replaceChildren()
+      return
+    }
+    const who = isMe(ctx, item) ? 'Je hebt' : `${deleterName(ctx, item) || 'Iemand'} heeft`
+    view.notice.replaceChildren(
+      h('p', {}, `${who} ${view.title} verwijderd. Wat je typt, blijft bewaard. Als je hier weggaat, vind je het ${KEEP_DELETED_DAYS} dagen onder ‘Verwijderd’.`),
+      editable ? restoreButton(item, view.title) : null)
+  }
+
+  const renderDeleted = () => {
+    if (!editable) return
+    const shown = recentlyDeletedItems(array).filter(({ item }) => !views.get(item)?.pinned)
+    const keep = new Set(shown.map((v) => v.item))
+    for (const [item, row] of deletedRows) {
+      if (!keep.has(item)) { row.row.remove(); deletedRows.delete(item) }
+    }
+    shown.forEach(({ item }, n) => {
+      let row = deletedRows.get(item)
+      const summary = itemSummary(itemSchema, item, 120)
+      const name = summary ? `${itemSchema.label} ‘${summary}’` : `${itemSchema.label} zonder tekst`
+      if (!row) {
+        const text = h('span', { class: 'deleted-text' })
+        const meta = h('span', { class: 'deleted-meta muted' })
+        const button = restoreButton(item, name)
+        row = { row: h('li', {}, text, meta, button), text, meta, button, name }
+        deletedRows.set(item, row)
+      }
+      const shownText = summary || `(${itemSchema.label} zonder tekst)`
+      if (row.text.textContent !== shownText) row.text.textContent = shownText
+      const who = deleterName(ctx, item)
+      const when = dayText(item.get(DELETED_AT))
+      const meta = `Verwijderd${when ? ` op ${when}` : ''}${who ? ` door ${who}` : ''}.`
+      if (row.meta.textContent !== meta) row.meta.textContent = meta
+      if (row.name !== name) {
+        row.name = name
+        row.button.lastChild.textContent = ` ${name}`
+      }
+      if (deletedList.children[n] !== row.row) deletedList.insertBefore(row.row, deletedList.children[n] || null)
+    })
+    deletedEl.hidden = shown.length === 0
+    deletedSummary.textContent = `Verwijderd (${shown.length})`
+  }
+
   const reconcile = () => {
-    const visible = listItems(array)
+    const all = listItems(array)
+    const active = document.activeElement
+    // an item deleted by someone else while this person is in it stays until they leave it
+    const stays = ({ item, id }) => !isDeleted(item) ||
+      (!removedHere.has(id) && Boolean(views.get(item)?.el.contains(active)))
+    const visible = all.filter(stays)
     const keep = new Set(visible.map((v) => v.item))
     for (const [item, view] of views) {
       if (!keep.has(item)) { view.destroy(); view.el.remove(); views.delete(item) }
     }
+    for (const { item, id } of all) if (!isDeleted(item)) removedHere.delete(id)
     // moving a node takes the focus away from the field inside it: someone typing in an item
     // that another person moves keeps typing in it
-    const active = itemsEl.contains(document.activeElement) ? document.activeElement : null
-    const selection = active && typeof active.selectionStart === 'number'
-      ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null
+    const focused = itemsEl.contains(active) ? active : null
+    const selection = focused && typeof focused.selectionStart === 'number'
+      ? [focused.selectionStart, focused.selectionEnd, focused.selectionDirection] : null
+    const liveCount = visible.filter(({ item }) => !isDeleted(item)).length
+    let number = 0
     visible.forEach(({ item }, n) => {
       let view = views.get(item)
       if (!view) { view = renderItem(item); views.set(item, view) }
       // only move nodes that are out of place: moving a node blurs the field you type in
       if (itemsEl.children[n] !== view.el) itemsEl.insertBefore(view.el, itemsEl.children[n] || null)
-      const title = `${itemSchema.label} ${n + 1}`
+      if (isDeleted(item)) {
+        setPinned(item, view, true)
+        return
+      }
+      setPinned(item, view, false)
+      number++
+      const title = `${itemSchema.label} ${number}`
+      view.title = title
       if (view.headingEl.textContent !== title) view.headingEl.textContent = title
-      view.upButton.disabled = n === 0
-      view.downButton.disabled = n === visible.length - 1
+      view.upButton.disabled = number === 1
+      view.downButton.disabled = number === liveCount
       view.upButton.setAttribute('aria-label', `${title} omhoog zetten`)
       view.downButton.setAttribute('aria-label', `${title} omlaag zetten`)
       view.removeButton.setAttribute('aria-label', `${title} verwijderen`)
     })
-    if (active && active.isConnected && document.activeElement !== active) {
-      active.focus({ preventScroll: true })
-      if (selection) active.setSelectionRange(...selection)
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true })
+      if (selection) focused.setSelectionRange(...selection)
     }
     empty.hidden = visible.length > 0
+    if (barItem && !isDeleted(barItem)) {
+      undoBar.replaceChildren()
+      barItem = null
+    }
     updateLimit()
+    renderDeleted()
     if (focusAfterRender) {
       const { id, which } = focusAfterRender
       focusAfterRender = null
@@ -162,24 +284,38 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     }
   }
 
-  // items added or removed, or an item's `order` changed (a move): put the list in order again
+  // items added or removed, deleted or put back, or an item's `order` changed (a move): put the
+  // list in order again; anything else may change a summary under "Verwijderd"
+  const LIST_KEYS = ['order', DELETED_AT, DELETED_BY]
   const reordered = (e) => e.target === array ||
-    (e.target.parent === array && e.keysChanged?.has('order'))
+    (e.target.parent === array && LIST_KEYS.some((key) => e.keysChanged?.has(key)))
+  let frame = 0
   const onDeep = (events) => {
     if (events.some(reordered)) reconcile()
-    else updateLimit()
+    else {
+      updateLimit()
+      if (!frame) frame = requestAnimationFrame(() => { frame = 0; renderDeleted() })
+    }
   }
   array.observeDeep(onDeep)
+  // leaving an item that was deleted while you were in it: now it goes to "Verwijderd"
+  const onFocusOut = () => requestAnimationFrame(() => {
+    for (const view of views.values()) {
+      if (view.pinned && !view.el.contains(document.activeElement)) { reconcile(); return }
+    }
+  })
+  itemsEl.addEventListener('focusout', onFocusOut)
   reconcile()
 
   const el = h('div', { class: 'list', dataset: { path } },
     label ? heading(level - 1, label) : null,
-    itemsEl, empty, limitNote, undoBar, editable ? addButton : null)
+    itemsEl, empty, limitNote, undoBar, editable ? addButton : null, editable ? deletedEl : null)
   return {
     el,
     destroy: () => {
       array.unobserveDeep(onDeep)
-      undo.destroy()
+      itemsEl.removeEventListener('focusout', onFocusOut)
+      if (frame) cancelAnimationFrame(frame)
       for (const view of views.values()) view.destroy()
     }
   }

@@ -2,6 +2,18 @@
 // Pure Yjs, no DOM, so the Python schema test can run it in Node as well.
 import * as Y from 'yjs'
 
+/** Origin of the changes a person makes in this editor: the undo manager (undo.js) tracks it. */
+export const LOCAL = { name: 'local-edit' }
+/** Origin of adding an item: not undone by Ctrl+Z, since taking a new item away again would take
+ * with it whatever others typed into it meanwhile (delete it instead: that is soft). */
+export const ADD = { name: 'add-item' }
+
+/** Soft delete (see schema.json): the day an item was deleted and who did it. */
+export const DELETED_AT = 'verwijderd_op'
+export const DELETED_BY = 'verwijderd_door'
+/** How long a deleted item is listed under "Verwijderd" (KEEP_DELETED_DAYS in schema.py). */
+export const KEEP_DELETED_DAYS = 30
+
 /** A stable random id for a list item. */
 export const newId = () => {
   const bytes = new Uint8Array(9)
@@ -24,6 +36,22 @@ export const rootType = (doc, block, root) => {
     case 'per_participant': return doc.getMap(root)
     default: throw new Error(`unknown block kind ${block.kind}`)
   }
+}
+
+/** Every root shared type of a section's document (what an undo manager follows). */
+export const sectionRoots = (doc, sectionSchema, optionLists) => {
+  const types = []
+  for (const block of sectionSchema.blocks) {
+    for (const { root } of blockRoots(block, optionLists)) {
+      types.push(rootType(doc, block, root))
+      if (block.kind === 'record') {
+        for (const field of block.fields) {
+          if (field.kind === 'text' || field.kind === 'line') types.push(recordText(doc, root, field))
+        }
+      }
+    }
+  }
+  return types
 }
 
 /** The Y.Text of a text field of a record block (a root of its own, see schema.json). */
@@ -95,7 +123,7 @@ const settleOrders = (items) => {
 }
 
 /** Add `item` (a new Y.Map from newItem) at the end of the list. */
-export const addItem = (array, item, origin = null) => {
+export const addItem = (array, item, origin = ADD) => {
   array.doc.transact(() => {
     const items = listItems(array)
     settleOrders(items)
@@ -104,12 +132,64 @@ export const addItem = (array, item, origin = null) => {
   }, origin)
 }
 
+/** Whether a list item is soft-deleted (same rule as `is_deleted` in schema.py). */
+export const isDeleted = (item) => {
+  const value = item.get(DELETED_AT)
+  return typeof value === 'string' && value !== ''
+}
+
+/** Today as YYYY-MM-DD in the person's own time zone. */
+export const today = (now = new Date()) => {
+  const pad = (n) => String(n).padStart(2, '0')
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`
+}
+
+/** Whole days from the day `day` (YYYY-MM-DD) to `now`; null when `day` is not a date. */
+export const daysSince = (day, now = new Date()) => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || '')
+  if (!match) return null
+  const then = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
+  const todayUtc = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate())
+  return Math.round((todayUtc - then) / 86400000)
+}
+
+/** Delete an item softly: it stays in its list (with everything in it) and is marked. */
+export const softDelete = (item, by, origin = LOCAL) => {
+  item.doc.transact(() => {
+    item.set(DELETED_AT, today())
+    item.set(DELETED_BY, by === null || by === undefined ? '' : String(by))
+  }, origin)
+}
+
+/** Put a soft-deleted item back, whole, at its old place. */
+export const restoreItem = (item, origin = LOCAL) => {
+  item.doc.transact(() => {
+    item.delete(DELETED_AT)
+    item.delete(DELETED_BY)
+  }, origin)
+}
+
+/** The items that are not deleted, in reading order (as listItems). */
+export const liveItems = (array) => listItems(array).filter(({ item }) => !isDeleted(item))
+
+/** The deleted items still listed under "Verwijderd" (deleted at most KEEP_DELETED_DAYS ago;
+ * an item with a date that cannot be read is listed too, to be safe). */
+export const recentlyDeletedItems = (array, now = new Date()) =>
+  listItems(array).filter(({ item }) => {
+    if (!isDeleted(item)) return false
+    const days = daysSince(item.get(DELETED_AT), now)
+    return days === null || days <= KEEP_DELETED_DAYS
+  })
+
 /** Move `item` one place up (step -1) or down (step 1) in the reading order.
  * Yjs has no move, and delete + insert of a copy would lose what someone types in the item at
  * that moment: only the item's `order` changes, to a number between its new neighbours. When
  * they are too close together for that (float precision) the whole list is renumbered. */
-export const moveItem = (array, item, step, origin = null) => {
-  const items = listItems(array)
+export const moveItem = (array, item, step, origin = LOCAL) => {
+  // deleted items keep their places among the others, out of sight: the move is among the
+  // live ones, and the deleted ones keep their numbers so they come back where they were
+  const all = listItems(array)
+  const items = all.filter(({ item: each }) => !isDeleted(each))
   const from = items.findIndex((v) => v.item === item)
   const to = from + step
   if (from < 0 || to < 0 || to >= items.length || to === from) return false
@@ -123,11 +203,14 @@ export const moveItem = (array, item, step, origin = null) => {
   const fits = (!before || before.place < order) && (!after || order < after.place)
   array.doc.transact(() => {
     if (fits) {
-      settleOrders(rest)
+      settleOrders(all.filter((v) => v.item !== item))
       item.set('order', order)
     } else {
-      rest.splice(to, 0, items[from])
-      rest.forEach(({ item: each }, n) => { if (each.get('order') !== n) each.set('order', n) })
+      // renumber everything, deleted items too, with the moved item next to its neighbour
+      const sequence = all.filter((v) => v.item !== item)
+      const at = after ? sequence.indexOf(after) : sequence.indexOf(before) + 1
+      sequence.splice(at, 0, items[from])
+      sequence.forEach(({ item: each }, n) => { if (each.get('order') !== n) each.set('order', n) })
     }
   }, origin)
   return true
@@ -137,9 +220,9 @@ export const moveItem = (array, item, step, origin = null) => {
 export const isActive = (block, item) =>
   Boolean(block.active_field) && block.active_values.includes(item.get(block.active_field))
 
-/** How many items of the list are active. */
+/** How many items of the list are active (a deleted item does not count). */
 export const activeCount = (block, array) =>
-  listItems(array).filter(({ item }) => isActive(block, item)).length
+  liveItems(array).filter(({ item }) => isActive(block, item)).length
 
 /** Short one-line label of an item: its first text field. */
 export const itemSummary = (itemSchema, item, max = 80) => {

@@ -1,6 +1,7 @@
 // Binds a <textarea> or <input> to a Y.Text.
 // Local typing becomes the smallest insert/delete around the caret (so concurrent typing
 // merges), and remote edits shift the caret and selection instead of moving them to the end.
+import * as Y from 'yjs'
 
 const isHighSurrogate = (code) => code >= 0xd800 && code <= 0xdbff
 const isLowSurrogate = (code) => code >= 0xdc00 && code <= 0xdfff
@@ -48,10 +49,35 @@ export const shiftPosition = (pos, delta) => {
   return result
 }
 
+/** Where the caret goes after an undo or redo of your own: at the end of what changed. */
+export const endOfChange = (delta) => {
+  let index = 0
+  let end = null
+  for (const op of delta) {
+    if (op.retain !== undefined) index += op.retain
+    else if (op.insert !== undefined) {
+      index += typeof op.insert === 'string' ? op.insert.length : 1
+      end = index
+    } else if (op.delete !== undefined) end = index
+  }
+  return end
+}
+
+// Textareas grow with their text: by CSS (field-sizing: content, editor.css) where the browser
+// can, else here, once the field is on the page (before that it has no height to measure).
+const SIZES_ITSELF = typeof CSS !== 'undefined' && CSS.supports?.('field-sizing', 'content')
+
 const autosize = (el) => {
-  if (el.tagName !== 'TEXTAREA') return
+  if (SIZES_ITSELF || el.tagName !== 'TEXTAREA' || !el.isConnected) return
   el.style.height = 'auto'
   el.style.height = `${el.scrollHeight + 4}px`
+}
+
+if (!SIZES_ITSELF && typeof window !== 'undefined') {
+  let frame = 0
+  window.addEventListener('resize', () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; document.querySelectorAll('.editor textarea').forEach(autosize) })
+  })
 }
 
 /**
@@ -67,10 +93,14 @@ export class TextBinding {
     this.text = null
     this.onInput = () => this.push()
     this.onChange = (event) => {
-      if (event.transaction.origin !== this) this.pull(event.delta)
+      const origin = event.transaction.origin
+      if (origin === this) return
+      // an undo or redo is your own change coming back: the caret goes along with it
+      this.pull(event.delta, origin instanceof Y.UndoManager)
     }
     el.addEventListener('input', this.onInput)
     this.refresh()
+    requestAnimationFrame(() => autosize(el))
   }
 
   refresh () {
@@ -107,11 +137,11 @@ export class TextBinding {
     autosize(this.el)
   }
 
-  pull (delta) {
-    this.show(this.text.toString(), delta)
+  pull (delta, own = false) {
+    this.show(this.text.toString(), delta, own)
   }
 
-  show (value, delta) {
+  show (value, delta, own = false) {
     const el = this.el
     if (el.value === value) return
     const focused = document.activeElement === el
@@ -119,7 +149,10 @@ export class TextBinding {
     const end = el.selectionEnd ?? 0
     const direction = el.selectionDirection
     el.value = value
-    if (focused) {
+    const caret = own && delta ? endOfChange(delta) : null
+    if (focused && caret !== null) {
+      el.setSelectionRange(caret, caret)
+    } else if (focused) {
       const newStart = delta ? shiftPosition(start, delta) : Math.min(start, value.length)
       const newEnd = delta ? shiftPosition(end, delta) : Math.min(end, value.length)
       el.setSelectionRange(newStart, newEnd, direction || 'none')

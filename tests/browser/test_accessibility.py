@@ -19,6 +19,7 @@ from app.models import CheckpointReason, OutboxMessage
 from app.services import checkpoints, password_reset, update_log, versions
 from app.settings import Settings
 from tests.browser.test_worklist import seed_worklist
+from tests.browser.editor_helpers import notice_state, server_notice, wait_saved, with_changes
 from tests.conftest import PASSWORD
 from tests.docs_helpers import document_id, edit
 
@@ -192,4 +193,49 @@ def test_main_pages_have_no_wcag_violations(live_server, open_as, browser, width
             problems["/login (code)"] = found
     finally:
         context.close()
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "desktop"])
+def test_editor_states_have_no_wcag_violations(live_server, open_as, width, height) -> None:  # type: ignore[no-untyped-def]
+    """The editor as a reader, as the youth, with a deleted item (also while someone was in it),
+    with changes since the last visit, a server notice and the names of who is here opened."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make node-deps`")
+    problems: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+
+    def check(page, name: str) -> None:  # type: ignore[no-untyped-def]
+        if found := _violations(page):
+            problems[name] = found
+
+    wendy = open_as("aanspreekpunt", width=width, height=height)
+    wendy.goto(live_server.doc_url("aanspreekpunt", "plan"))
+    wait_saved(wendy)
+    for words in ("Sanne zoekt een bijbaantje", "Elke dag naar school"):
+        wendy.get_by_role("button", name="Doel toevoegen").click()
+        wendy.keyboard.type(words)
+    wait_saved(wendy)
+    goal = wendy.locator(".item").first.get_attribute("data-id")
+
+    sanne = open_as("jongere", width=width, height=height)
+    changes = [{"path": f"doelen/{goal}/doel", "label": "Doel 1", "by": ["Wendy WIJ"]}]
+    with_changes(sanne, live_server.doc_url("jongere", "plan"), changes)
+    sanne.locator(".new-marker").wait_for()
+    sanne.locator(".item").first.get_by_label("Wat wil je bereiken?").click()
+    wendy.get_by_role("button", name="Doel 1 verwijderen").click()
+    sanne.get_by_role("alert").filter(has_text="heeft Doel 1 verwijderd").wait_for()
+    server_notice(sanne, notice_state("Wendy WIJ heeft versie 1 teruggezet.", "/cases/x/versies"))
+    sanne.locator(".server-notice").wait_for()
+    if width < 500:
+        sanne.locator(".presence-toggle").click()
+    check(sanne, "jongere plan: new, deleted while typing, notice")
+    wendy.locator(".list[data-path=doelen] > .deleted-items > summary").click()
+    check(wendy, "aanspreekpunt plan: Verwijderd opened")
+    sanne.goto(live_server.doc_url("jongere", "perspectief"))
+    wait_saved(sanne)
+    check(sanne, "jongere perspectief")
+    marieke = open_as("moeder", width=width, height=height)
+    marieke.goto(live_server.doc_url("moeder", "verhaal/jongere"))
+    wait_saved(marieke)
+    check(marieke, "moeder reads the story of the youth")
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)

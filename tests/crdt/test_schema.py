@@ -13,6 +13,7 @@ import pytest
 from pycrdt import Array, Doc, Map, Text
 
 from app.crdt.schema import (
+    deleted_items,
     load_schema,
     option_label,
     read_document,
@@ -254,6 +255,57 @@ def test_story_and_titles() -> None:
     assert option_label("big_five", "school_werk") == "School en werk"
 
 
+def test_soft_deleted_items_are_left_out_of_the_document_and_listed_apart() -> None:
+    doc = Doc()
+    doelen = doc.get("doelen", type=Array)
+    doelen.extend(
+        [
+            item(
+                id="d1",
+                doel=Text("Een bijbaantje"),
+                status="actief",
+                verwijderd_op="2026-03-02",
+                verwijderd_door="12",
+                acties=Array([item(id="a0", wat=Text("Vacatures lezen"))]),
+            ),
+            item(
+                id="d2",
+                doel=Text("Naar school"),
+                status="actief",
+                acties=Array(
+                    [
+                        item(id="a1", wat=Text("Wekker zetten")),
+                        item(id="a2", wat=Text("Weg"), verwijderd_op="2026-03-03"),
+                    ]
+                ),
+            ),
+            item(id="d3", doel=Text("Niet weg"), verwijderd_op=""),  # an empty date: not deleted
+        ]
+    )
+    doc.get("factoren.gezin", type=Array).append(
+        item(id="f1", tekst=Text("Ruzie"), verwijderd_op="2026-03-04", verwijderd_door="x")
+    )
+    stored = roundtrip(doc)
+
+    goals = read_document("plan", stored)["doelen"]
+    assert [g["id"] for g in goals] == ["d2", "d3"]
+    assert [a["wat"] for a in goals[0]["acties"]] == ["Wekker zetten"]
+    assert all("verwijderd_op" not in g for g in goals)
+    deleted = deleted_items("plan", stored)
+    assert [(d["list"], d["item"]["id"]) for d in deleted] == [
+        ("doelen", "d1"),
+        ("doelen/d2/acties", "a2"),
+    ]
+    assert deleted[0]["verwijderd_op"] == "2026-03-02"
+    assert deleted[0]["verwijderd_door"] == 12
+    assert deleted[0]["item"]["doel"] == "Een bijbaantje"
+    assert [a["wat"] for a in deleted[0]["item"]["acties"]] == ["Vacatures lezen"]
+    assert deleted[1]["verwijderd_door"] is None
+    [factor] = deleted_items("analyse", stored)
+    assert factor["list"] == "factoren.gezin" and factor["verwijderd_door"] is None
+    assert read_document("analyse", stored)["factoren"]["gezin"] == []
+
+
 def test_reading_an_empty_document_gives_empty_values_and_changes_nothing() -> None:
     doc = Doc()
     before = doc.get_update()
@@ -366,3 +418,63 @@ def test_documents_built_by_the_browser_model_read_back_in_python() -> None:
     card = read_document("perspectief", perspectief)["domein"]["steun"]
     assert card["huidige_situatie"] == "Goed"
     assert card["schaal_jongere"] == 8
+
+
+SOFT_DELETE_SCRIPT = r"""
+import * as Y from 'yjs'
+import {
+  newItem, addItem, moveItem, softDelete, restoreItem, activeCount, liveItems
+} from './frontend/src/model.js'
+const schema = JSON.parse(process.argv[1])
+const block = schema.sections.plan.blocks.find((b) => b.key === 'doelen')
+const doc = new Y.Doc({ gc: false })
+const doelen = doc.getArray('doelen')
+const goals = ['Een', 'Twee', 'Drie'].map((words) => {
+  const goal = newItem(block.item)
+  addItem(doelen, goal)
+  goal.get('doel').insert(0, words)
+  return goal
+})
+let removed = 0
+doelen.observe((event) => { removed += event.changes.deleted.size })
+softDelete(goals[1], 12)
+goals[1].get('doel').insert(4, ' en nog wat') // typed into it after the delete
+const active = activeCount(block, doelen)
+moveItem(doelen, goals[2], -1) // past the deleted one: now first among the live goals
+const live = liveItems(doelen).map(({ item }) => item.get('doel').toString())
+const deleted = Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64')
+restoreItem(goals[1])
+const restored = Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64')
+console.log(JSON.stringify({ removed, active, live, deleted, restored }))
+"""
+
+
+@pytest.mark.node
+def test_the_browser_model_deletes_softly_and_puts_back_whole() -> None:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "yjs").exists():
+        pytest.skip("node and the npm packages are needed (make node-deps)")
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", SOFT_DELETE_SCRIPT, json.dumps(load_schema())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    out = json.loads(result.stdout)
+    assert out["removed"] == 0  # nothing left the array
+    assert out["active"] == 2  # the deleted goal does not count as active
+    assert out["live"] == ["Drie", "Een"]
+
+    deleted = Doc()
+    deleted.apply_update(base64.b64decode(out["deleted"]))
+    assert [g["doel"] for g in read_document("plan", deleted)["doelen"]] == ["Drie", "Een"]
+    [gone] = deleted_items("plan", deleted)
+    assert gone["item"]["doel"] == "Twee en nog wat" and gone["verwijderd_door"] == 12
+
+    restored = Doc()
+    restored.apply_update(base64.b64decode(out["restored"]))
+    goals = read_document("plan", restored)["doelen"]
+    assert [g["doel"] for g in goals] == ["Drie", "Een", "Twee en nog wat"]
+    assert deleted_items("plan", restored) == []
