@@ -18,8 +18,8 @@ from app.db import make_engine
 from app.models import CheckpointReason, OutboxMessage
 from app.services import checkpoints, password_reset, update_log, versions
 from app.settings import Settings
-from tests.browser.test_worklist import seed_worklist
 from tests.browser.editor_helpers import notice_state, server_notice, wait_saved, with_changes
+from tests.browser.test_worklist import seed_worklist
 from tests.conftest import PASSWORD
 from tests.docs_helpers import document_id, edit
 
