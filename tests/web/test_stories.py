@@ -137,7 +137,7 @@ def test_the_owner_sees_what_the_aanspreekpunt_wrote_in_her_story(
     sign_in(client, family.user("jongere"))
     page = client.get(f"/cases/{family.case.id}/docs/{story}").text
     assert f"{family.user('aanspreekpunt').name} schreef voor jou" in page
-    assert "Wat is je hulpvraag?" in page.split("schreef voor jou", 1)[1]
+    assert "(mijn hulpvraag)" in page.split("schreef voor jou", 1)[1]  # the field she wrote in
 
 
 def test_a_youth_of_12_or_older_turns_off_writing_on_her_behalf(
