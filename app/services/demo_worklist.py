@@ -1,7 +1,8 @@
 """A second demo family, set up so the aanspreekpunt's worklist ("Mijn gezinnen") shows each
 kind of item: an overdue evaluation, a version waiting for akkoord, consent still missing, a
 birthday within 30 days that changes the age band (16), a share link that stops within a
-week, and the last activity.
+week, an evaluation round in which Mila gave her scores and the others not yet, and the last
+activity.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from app.crdt.store import stored_doc
 from app.models import Case, Role, User, today
-from app.services import accounts, cases, consent, participants, shares, versions
+from app.services import accounts, cases, consent, evaluations, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.services.ages import birthday_in_year
 from app.settings import Settings
@@ -22,6 +23,7 @@ LABEL = "Gezin Visser"
 BIRTHDAY_IN_DAYS = 20  # the youth turns 16 then
 LINK_DAYS = 5
 EVALUATION_DAYS_AGO = 3
+MEETING_IN_DAYS = 10
 
 
 def family_count(session: Session) -> int:
@@ -115,5 +117,22 @@ def seed_worklist_family(
         number=version.number,
         decision="akkoord",
         remark="",
+    )
+    # The next zorgoverleg is planned: the round asks everyone, and only Mila answered so far.
+    evaluations.open_round(
+        session,
+        actor=aanspreekpunt,
+        case_id=case.id,
+        settings=settings,
+        meeting_date=(today() + timedelta(days=MEETING_IN_DAYS)).isoformat(),
+    )
+    evaluations.record_answers(
+        session,
+        actor=people["jongere"],
+        case_id=case.id,
+        form={
+            question.field_name: "6"
+            for question in evaluations.current_questions(session, case_id=case.id)
+        },
     )
     return case.id

@@ -34,9 +34,11 @@ from app.models import (
     Version,
     utcnow,
 )
-from app.services import documents
+from app.services import documents, notifications
 from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.mail_texts import MailKind, notice_line
 from app.services.membership import active_members, active_participant, require_aanspreekpunt
+from app.settings import Settings
 
 GOAL = "doel"
 DOMAIN = "domein"
@@ -125,9 +127,10 @@ def rounds_of(session: Session, *, case_id: str) -> list[EvaluationRound]:
 
 
 def open_round(
-    session: Session, *, actor: User, case_id: str, meeting_date: str = ""
+    session: Session, *, actor: User, case_id: str, settings: Settings, meeting_date: str = ""
 ) -> EvaluationRound:
-    """Open an evaluation round for the next zorgoverleg (only the vast aanspreekpunt).
+    """Open an evaluation round for the next zorgoverleg (only the vast aanspreekpunt), and
+    tell everyone else who is asked, the way they chose for mail about rounds.
 
     Conflict (409) while another round is open; InvalidInput for a date that cannot be read.
     """
@@ -150,6 +153,7 @@ def open_round(
         meeting_date=meeting,
     )
     session.add(evaluation)
+    _ask_for_scores(session, actor=actor, case_id=case_id, meeting=meeting, settings=settings)
     try:
         session.commit()
     except IntegrityError:  # someone else opened one at the same moment
@@ -157,6 +161,26 @@ def open_round(
         raise Conflict(ALREADY_OPEN) from None
     session.refresh(evaluation)
     return evaluation
+
+
+def _ask_for_scores(
+    session: Session, *, actor: User, case_id: str, meeting: date | None, settings: Settings
+) -> None:
+    case = session.get(Case, case_id)
+    assert case is not None
+    line = notice_line(MailKind.ronde, family=case.label, when=meeting)
+    for place in asked_participants(session, case_id=case_id):
+        user = session.get(User, place.user_id)
+        if user is not None and user.id != actor.id:
+            notifications.notify(
+                session,
+                user=user,
+                kind=MailKind.ronde,
+                line=line,
+                path=f"/cases/{case_id}/evaluatie",
+                settings=settings,
+                case_id=case_id,
+            )
 
 
 def close_open_round(session: Session, *, case_id: str, version: Version) -> None:

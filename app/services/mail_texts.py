@@ -20,6 +20,7 @@ class MailKind(enum.StrEnum):
     wachtwoord = "wachtwoord"  # a link to choose a new password (always sent)
     akkoord = "akkoord"  # a version waits for your akkoord
     evaluatie = "evaluatie"  # an evaluation is coming up (professionals)
+    ronde = "ronde"  # an evaluation round asks for your own scores
     toestemming = "toestemming"  # consent is needed again after a birthday
     link = "link"  # a share link expires soon (the aanspreekpunt)
     overzicht = "overzicht"  # the daily digest
@@ -29,6 +30,7 @@ class MailKind(enum.StrEnum):
 CHOOSABLE: dict[MailKind, str] = {
     MailKind.akkoord: "Een nieuwe versie van het plan wacht op jouw akkoord",
     MailKind.evaluatie: "Over 7 dagen is er een evaluatie (voor hulpverleners)",
+    MailKind.ronde: "Voor een zorgoverleg wordt jouw mening in cijfers gevraagd",
     MailKind.toestemming: "Toestemming moet opnieuw, omdat de jongere jarig is geweest",
     MailKind.link: "Een gedeelde link stopt binnenkort (voor het vaste aanspreekpunt)",
 }
@@ -66,6 +68,13 @@ def notice_line(kind: MailKind, *, family: str, when: date | None = None, days: 
             day = dutch_date(when) if when else "binnenkort"
             soon = "vandaag" if days == 0 else ("morgen" if days == 1 else f"over {days} dagen")
             return f"De evaluatie van het plan van {family} is {soon}, op {day}."
+        case MailKind.ronde:
+            meeting = f" op {dutch_date(when)}" if when else ""
+            return (
+                f"Voor het zorgoverleg over het plan van {family}{meeting} vragen we iedereen: "
+                "hoe gaat het volgens jou? Geef een cijfer van 0 tot 10 voor elk doel en "
+                "elk gebied."
+            )
         case MailKind.toestemming:
             return (
                 f"De jongere van {family} is jarig geweest. Daardoor verandert wie beslist over "
@@ -80,6 +89,7 @@ def notice_line(kind: MailKind, *, family: str, when: date | None = None, days: 
 SUBJECTS: dict[MailKind, str] = {
     MailKind.akkoord: "Een nieuwe versie wacht op jouw akkoord",
     MailKind.evaluatie: "De evaluatie van een plan komt eraan",
+    MailKind.ronde: "Geef je cijfers voor het zorgoverleg",
     MailKind.toestemming: "Toestemming moet opnieuw",
     MailKind.link: "Een gedeelde link stopt binnenkort",
 }

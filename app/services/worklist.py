@@ -29,11 +29,11 @@ from app.models import (
     today,
     utcnow,
 )
-from app.services import consent
+from app.services import consent, evaluations
 from app.services.ages import age_on, next_band_birthday
 from app.services.audit import ACTION_SENTENCES, VIEW_ACTIONS
 from app.services.errors import Forbidden
-from app.services.membership import PROFESSIONAL_ROLES, active_members
+from app.services.membership import PROFESSIONAL_ROLES, active_members, participant_names
 from app.services.shares import why_share_stopped
 
 AGE_DAYS_AHEAD = 30
@@ -43,6 +43,7 @@ NOT_A_PROFESSIONAL = "De werklijst is alleen voor hulpverleners. Je plan vind je
 
 class ItemKind(enum.StrEnum):
     evaluatie = "evaluatie"
+    ronde = "ronde"
     akkoord = "akkoord"
     toestemming = "toestemming"
     leeftijd = "leeftijd"
@@ -52,6 +53,7 @@ class ItemKind(enum.StrEnum):
 
 KIND_LABELS = {
     ItemKind.evaluatie: "Evaluatie",
+    ItemKind.ronde: "Evaluatieronde",
     ItemKind.akkoord: "Wacht op akkoord",
     ItemKind.toestemming: "Toestemming",
     ItemKind.leeftijd: "Verjaardag",
@@ -125,16 +127,43 @@ def _evaluation(case: Case, version: Version | None, on: date) -> list[WorkItem]
     return [WorkItem(case.id, case.label, ItemKind.evaluatie, when, detail, overdue=days < 0)]
 
 
-def _akkoord(session: Session, case: Case, version: Version | None) -> list[WorkItem]:
+def _round(session: Session, case: Case, viewer: Participant) -> list[WorkItem]:
+    """An open evaluation round in which someone still has scores to give: who, by name."""
+    evaluation = evaluations.open_round_of(session, case_id=case.id)
+    if evaluation is None:
+        return []
+    statuses = evaluations.everyone_in(session, evaluation=evaluation)
+    names = participant_names(session, case_id=case.id)
+    waiting = [
+        "jij" if status.participant.id == viewer.id else names.get(status.participant.id, "?")
+        for status in statuses
+        if not status.done
+    ]
+    if not waiting:
+        return []
+    done = len(statuses) - len(waiting)
+    meeting = evaluation.meeting_date
+    about = f"voor het zorgoverleg op {dutch_date(meeting)}" if meeting else "voor het zorgoverleg"
+    detail = (
+        f"Evaluatieronde {about}: {done} van {len(statuses)} gaven al hun cijfers. "
+        f"Nog niet: {_names(waiting)}."
+    )
+    return [WorkItem(case.id, case.label, ItemKind.ronde, meeting, detail)]
+
+
+def _akkoord(
+    session: Session, case: Case, version: Version | None, viewer: Participant
+) -> list[WorkItem]:
     if version is None:
         return []
     answered = set(
         session.exec(select(Approval.participant_id).where(Approval.version_id == version.id)).all()
     )
     waiting = [
-        m.user.name for m in active_members(session, case_id=case.id)
+        "jou" if m.participant.id == viewer.id else m.user.name
+        for m in active_members(session, case_id=case.id)
         if m.participant.id not in answered
-    ]  # fmt: skip
+    ]
     if not waiting:
         return []
     detail = f"Versie {version.number} wacht op akkoord van {_names(waiting)}."
@@ -257,7 +286,8 @@ def family_row(session: Session, *, case: Case, participant: Participant, on: da
     row = FamilyRow(case, participant, age_on(case.youth_birth_date, on))
     row.items = [
         *_evaluation(case, version, on),
-        *_akkoord(session, case, version),
+        *_round(session, case, participant),
+        *_akkoord(session, case, version, participant),
         *_consent(session, case, on),
         *_birthday(case, on),
         *_links(session, case, utcnow()),

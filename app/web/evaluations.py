@@ -14,7 +14,7 @@ from app.models import EvaluationRound, Role
 from app.services import cases, evaluations
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.membership import participant_names
-from app.web.deps import CurrentUser, SessionDep
+from app.web.deps import CurrentUser, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -85,12 +85,15 @@ async def give_scores(
 def open_round(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     case_id: str,
     meeting_date: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        evaluations.open_round(session, actor=user, case_id=case_id, meeting_date=meeting_date)
+        evaluations.open_round(
+            session, actor=user, case_id=case_id, settings=settings, meeting_date=meeting_date
+        )
     except (InvalidInput, Conflict) as exc:
         context = _context(session, user, case_id)
         context.update(
@@ -118,11 +121,11 @@ class RoundOpen(BaseModel):
 
 @router.post("/api/cases/{case_id}/evaluation-round", status_code=201)
 def api_open_round(
-    session: SessionDep, user: CurrentUser, case_id: str, body: RoundOpen
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, case_id: str, body: RoundOpen
 ) -> dict[str, Any]:
     """Open an evaluation round (the aanspreekpunt only); 409 while one is open."""
     evaluation = evaluations.open_round(
-        session, actor=user, case_id=case_id, meeting_date=body.meeting_date
+        session, actor=user, case_id=case_id, settings=settings, meeting_date=body.meeting_date
     )
     return _round_public(evaluation)
 

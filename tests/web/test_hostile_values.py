@@ -375,7 +375,7 @@ def make_hostile_case(
         remark=f"Opmerking {value}",
     )
     # an evaluation round after the version: the case page asks, the form names each goal
-    evaluations.open_round(db, actor=wij, case_id=case_id)
+    evaluations.open_round(db, actor=wij, case_id=case_id, settings=settings)
     evaluations.record_answers(
         db,
         actor=family.user("jongere"),

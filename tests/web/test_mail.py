@@ -30,6 +30,7 @@ from tests.smtp_sink import Received, Sink, smtp_sink
 
 AKKOORD = "Een nieuwe versie wacht op jouw akkoord"
 EVALUATION = "De evaluatie van een plan komt eraan"
+ROUND = "Geef je cijfers voor het zorgoverleg"
 SIGN_IN_CHANGED = "Je inloggegevens van eenplan zijn gewijzigd"
 SECRET_TEXT = "Geheime zin uit het plan"
 SECRET_TITLE = "Zorgoverleg over de geheime zaak"
@@ -136,6 +137,29 @@ def test_a_new_version_mails_everyone_else_that_it_waits_for_their_akkoord(
     # everyone else is asked; the one who adopted it is not
     sink.wait_for(family.user("specialist").email, AKKOORD)
     assert sink.mails_to(family.user("aanspreekpunt").email, AKKOORD) == []
+
+
+def test_an_evaluation_round_mails_everyone_who_is_asked_and_its_link_opens_their_form(
+    client: TestClient, family: Family, sink: Sink, db: Session
+) -> None:
+    _write_in_the_plan(db, family)
+    sign_in(client, family.user("aanspreekpunt"))
+    meeting = (today() + timedelta(days=12)).isoformat()
+    opened = client.post(
+        f"/cases/{family.case.id}/evaluatie/starten", data={"meeting_date": meeting}
+    )
+    assert opened.status_code == 303
+    client.post("/logout")
+    mail = sink.wait_for(family.user("jongere").email, ROUND)[0]
+    assert family.case.label in mail.text and "0 tot 10" in mail.text
+    assert_no_plan_content(mail)
+    sign_in(client, family.user("jongere"))
+    form = client.get(path_of(mail, f"/cases/{family.case.id}/evaluatie"))
+    assert form.status_code == 200 and 'name="domein.welzijn"' in form.text
+    sink.wait_for(family.user("specialist").email, ROUND)
+    # the one who opened it, and the network (who cannot read the plan), are not asked
+    assert sink.mails_to(family.user("aanspreekpunt").email, ROUND) == []
+    assert sink.mails_to(family.user("oma").email, ROUND) == []
 
 
 def test_an_evaluation_in_seven_days_is_mailed_to_the_professionals_only(

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import User, today
-from app.services import cases, consent, demo_worklist, shares, versions
+from app.services import cases, consent, demo_worklist, evaluations, shares, versions
 from app.services.access_bus import AccessBus
 from app.services.ages import birthday_in_year
 from app.settings import Settings
@@ -39,7 +39,15 @@ def test_the_demo_family_shows_every_kind_of_item_in_the_api(
     sign_in(client, family.user("aanspreekpunt"))
     mine = [item for item in _items(client) if item["case_id"] == visser]
     kinds = {str(item["kind"]) for item in mine}
-    assert {"evaluatie", "akkoord", "toestemming", "leeftijd", "link", "activiteit"} <= kinds
+    assert {
+        "evaluatie",
+        "ronde",
+        "akkoord",
+        "toestemming",
+        "leeftijd",
+        "link",
+        "activiteit",
+    } <= kinds
     assert all(set(item) >= {"case_id", "label", "kind", "due", "detail"} for item in mine)
     by_kind = {item["kind"]: item for item in mine}
     evaluation = by_kind["evaluatie"]
@@ -52,6 +60,10 @@ def test_the_demo_family_shows_every_kind_of_item_in_the_api(
     assert "wordt 16" in str(by_kind["leeftijd"]["detail"])
     assert by_kind["leeftijd"]["due"] == (today() + timedelta(days=20)).isoformat()
     assert "Oma Visser" in str(by_kind["link"]["detail"])
+    assert by_kind["ronde"]["due"] == (today() + timedelta(days=10)).isoformat()
+    scores = str(by_kind["ronde"]["detail"])
+    assert "1 van 4 gaven al hun cijfers" in scores  # Mila did; her parents and Wendy not yet
+    assert "Nog niet: Anouk Visser, Ruben Visser en jij." in scores and "Mila" not in scores
     assert all(item["label"] == "Gezin Visser" for item in mine)
 
 
@@ -61,10 +73,13 @@ def test_the_page_shows_each_item_with_overdue_said_in_words(
     sign_in(client, family.user("aanspreekpunt"))
     page = client.get("/").text
     assert "<h1>Mijn gezinnen</h1>" in page
-    for words in ("Te laat", "Wacht op akkoord", "Toestemming", "Verjaardag", "Link stopt"):
+    for words in (
+        "Te laat", "Evaluatieronde", "Wacht op akkoord", "Toestemming", "Verjaardag", "Link stopt"
+    ):  # fmt: skip
         assert words in page, words
     assert "Laatste activiteit:</span> Anouk Visser heeft een versie beoordeeld" in page
     assert f'href="/cases/{visser}/versies"' in page and f'href="/cases/{visser}/delen"' in page
+    assert f'href="/cases/{visser}/evaluatie"' in page
 
 
 def test_search_by_name_filters_and_sorting(
@@ -118,6 +133,33 @@ def test_a_version_waiting_for_akkoord_names_who_has_not_answered(
     detail = str(waiting[0]["detail"])
     assert "Versie 1 wacht op akkoord van" in detail
     assert family.user("jongere").name in detail and family.user("moeder").name not in detail
+    assert family.user("aanspreekpunt").name not in detail and " jou" in detail  # the reader
+
+
+def test_an_open_evaluation_round_names_who_still_has_scores_to_give_until_everyone_did(
+    client: TestClient, family: Family, db: Session, settings: Settings
+) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    assert not [i for i in _items(client) if i["kind"] == "ronde"]
+    evaluations.open_round(
+        db, actor=family.user("aanspreekpunt"), case_id=family.case.id, settings=settings
+    )
+    asked = evaluations.asked_participants(db, case_id=family.case.id)
+    answers = {q.field_name: "7" for q in evaluations.current_questions(db, case_id=family.case.id)}
+    evaluations.record_answers(
+        db, actor=family.user("jongere"), case_id=family.case.id, form=answers
+    )
+    [item] = [i for i in _items(client) if i["kind"] == "ronde"]
+    detail = str(item["detail"])
+    assert item["due"] is None and "Evaluatieronde voor het zorgoverleg:" in detail
+    assert f"1 van {len(asked)} gaven al hun cijfers" in detail
+    assert "jij" in detail and family.user("moeder").name in detail
+    assert family.user("jongere").name not in detail and family.user("oma").name not in detail
+    for place in asked:
+        user = db.get(User, place.user_id)
+        assert user is not None
+        evaluations.record_answers(db, actor=user, case_id=family.case.id, form=answers)
+    assert not [i for i in _items(client) if i["kind"] == "ronde"]
 
 
 def test_consent_that_must_be_asked_again_after_a_birthday_is_on_the_list(
