@@ -301,7 +301,7 @@ def record_answers(session: Session, *, actor: User, case_id: str, form: Mapping
     return changed
 
 
-# --- what waits for a person (the worklist and mail use this) --------------------------------
+# --- what waits for a person (the worklist and the start page use this) ------------------------
 
 
 @dataclass(frozen=True)
@@ -353,8 +353,8 @@ def everyone_in(session: Session, *, evaluation: EvaluationRound) -> list[RoundS
 
 def open_requests_for(session: Session, user: User) -> list[RoundStatus]:
     """Every open round, over all the user's cases, in which the user still has scores to
-    give; for the worklist (``kind`` 'evaluatie', ``due`` the zorgoverleg) and reminder mail.
-    Each item says the case, the round, and how many of the questions are answered."""
+    give, for the family's start page. Each item says the case, the round, and how many of
+    the questions are answered."""
     places = session.exec(select(Participant).where(Participant.user_id == user.id)).all()
     waiting = []
     for place in places:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel
 
 from app.models import Role
-from app.services import cases, worklist
+from app.services import cases, evaluations, worklist
 from app.services.membership import FAMILY_AND_NETWORK_ROLES
 from app.web.deps import CurrentUser, SessionDep
 from app.web.templating import render
@@ -58,6 +58,11 @@ def home(
             "as_professional": as_professional,
             "is_youth": any(c.participant.role == Role.jongere for c in mine),
             "families": families,
+            "score_requests": {
+                status.case.id: status for status in evaluations.open_requests_for(session, user)
+            }
+            if as_family
+            else {},
             "query": q[:120],
             "show": show,
             "sort": sort,

@@ -202,6 +202,22 @@ def test_open_requests_for_lists_the_rounds_where_a_person_still_has_scores_to_g
     assert evaluations.open_requests_for(db, family.user("jongere")) == []  # all given
 
 
+def test_the_familys_start_page_asks_for_scores_until_all_are_given(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    _open(client, family, "2026-12-15")
+    sign_in(client, family.user("moeder"))
+    ask = "Geef je cijfers voor het zorgoverleg van 15 december 2026."
+    home = client.get("/").text
+    assert ask in home and "Je gaf er 0 van de 5." in home
+    assert f'href="/cases/{family.case.id}/evaluatie"' in home
+    sign_in(client, family.user("oma"))  # cannot read the plan, so not asked
+    assert "Geef je cijfers" not in client.get("/").text
+    every = {f"domein.{d}": "4" for d in ("steun", "wonen", "school_werk", "inkomen", "welzijn")}
+    assert _give(client, family, "moeder", every).status_code == 303
+    assert "Geef je cijfers" not in client.get("/").text
+
+
 def test_the_json_api_opens_a_round_and_takes_scores_with_the_same_rules(
     client: TestClient, family: Family, db: Session
 ) -> None:
