@@ -178,15 +178,19 @@ _RECOVERY_CODES: dict[tuple[str, int], list[str]] = {}
 def next_totp_code(engine: Engine, user_id: int) -> str:
     """A code the app would show that the server has not accepted yet. A code counts once,
     and the server accepts the previous, current and next time step, so this picks the oldest
-    unused one of those; when all three are used it gives a saved recovery code, or waits for
-    the next step."""
+    unused one of those (the previous one only while the current step has seconds left: it
+    stops counting when the step ends, maybe before the server reads it); when all are used
+    it gives a saved recovery code, or waits for the next step."""
     with engine.connect() as conn:
         secret, last_step = conn.execute(
             select(User.totp_secret, User.totp_last_step).where(User.id == user_id)  # type: ignore[call-overload]
         ).one()
     assert secret is not None, "this account does not use two-factor sign-in"
-    now = int(time.time() // two_factor.STEP_SECONDS)
-    step = max(now - 1, (last_step if last_step is not None else now - 2) + 1)
+    moment = time.time()
+    now = int(moment // two_factor.STEP_SECONDS)
+    time_left = (now + 1) * two_factor.STEP_SECONDS - moment
+    oldest = now - 1 if time_left > 10 else now
+    step = max(oldest, (last_step if last_step is not None else oldest - 1) + 1)
     if step > now + 1:
         saved = _RECOVERY_CODES.get((str(engine.url), user_id))
         if saved:
