@@ -135,7 +135,7 @@ def _round(session: Session, case: Case, viewer: Participant) -> list[WorkItem]:
     statuses = evaluations.everyone_in(session, evaluation=evaluation)
     names = participant_names(session, case_id=case.id)
     waiting = [
-        "jij" if status.participant.id == viewer.id else names.get(status.participant.id, "?")
+        "jij" if status.participant.id == viewer.id else names[status.participant.id or 0]
         for status in statuses
         if not status.done
     ]
