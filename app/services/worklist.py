@@ -118,7 +118,7 @@ def _evaluation(case: Case, version: Version | None, on: date) -> list[WorkItem]
     days = (when - on).days
     if days < 0:
         late = "1 dag" if days == -1 else f"{-days} dagen"
-        detail = f"Te laat: de evaluatie was op {dutch_date(when)}, {late} geleden."
+        detail = f"De evaluatie was op {dutch_date(when)}: {late} te laat."
     elif days == 0:
         detail = "De evaluatie is vandaag."
     else:

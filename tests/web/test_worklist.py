@@ -51,7 +51,9 @@ def test_the_demo_family_shows_every_kind_of_item_in_the_api(
     assert all(set(item) >= {"case_id", "label", "kind", "due", "detail"} for item in mine)
     by_kind = {item["kind"]: item for item in mine}
     evaluation = by_kind["evaluatie"]
-    assert evaluation["overdue"] is True and str(evaluation["detail"]).startswith("Te laat")
+    assert evaluation["overdue"] is True and str(evaluation["detail"]).endswith(
+        ": 3 dagen te laat."
+    )
     assert evaluation["due"] == (today() - timedelta(days=3)).isoformat()
     assert "Mila" in str(by_kind["akkoord"]["detail"])
     assert "Anouk" not in str(by_kind["akkoord"]["detail"])  # she answered already
