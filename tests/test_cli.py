@@ -140,12 +140,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    assert _run(url, "migrate").returncode == 0
-    port = _free_port()
-    env = {**os.environ, "EENPLAN_DATABASE_URL": url, "EENPLAN_ENVIRONMENT": "test"}
+def _healthz_of_served(port: int, env: dict[str, str]) -> httpx.Response:
+    """Start ``eenplan serve`` on ``port``, answer its first /healthz, and stop it."""
     process = subprocess.Popen(
         [EENPLAN, "serve", "--port", str(port)],
         env=env,
@@ -156,8 +152,7 @@ def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             except httpx.HTTPError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise
@@ -165,6 +160,15 @@ def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_serve_does_not_say_which_server_software_runs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    assert _run(url, "migrate").returncode == 0
+    port = _free_port()
+    env = {**os.environ, "EENPLAN_DATABASE_URL": url, "EENPLAN_ENVIRONMENT": "test"}
+    response = _healthz_of_served(port, env)
     assert response.status_code == 200
     assert "server" not in response.headers
     assert "content-security-policy" in response.headers
@@ -440,24 +444,6 @@ def test_serve_on_another_port_uses_it_as_the_public_address(tmp_path: Path) -> 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "EENPLAN_PUBLIC_URL"}
     env.update({"EENPLAN_DATABASE_URL": url, "EENPLAN_ENVIRONMENT": "test"})
-    process = subprocess.Popen(
-        [EENPLAN, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    response = _healthz_of_served(port, env)
     # the address links are made with also names the editor's WebSocket in the CSP
     assert f"ws://127.0.0.1:{port}" in response.headers["content-security-policy"]

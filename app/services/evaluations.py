@@ -168,19 +168,20 @@ def _ask_for_scores(
 ) -> None:
     case = session.get(Case, case_id)
     assert case is not None
-    line = notice_line(MailKind.ronde, family=case.label, when=meeting)
-    for place in asked_participants(session, case_id=case_id):
-        user = session.get(User, place.user_id)
-        if user is not None and user.id != actor.id:
-            notifications.notify(
-                session,
-                user=user,
-                kind=MailKind.ronde,
-                line=line,
-                path=f"/cases/{case_id}/evaluatie",
-                settings=settings,
-                case_id=case_id,
-            )
+    notifications.notify_all_but(
+        session,
+        users=[
+            m.user
+            for m in active_members(session, case_id=case_id)
+            if is_asked(session, m.participant)
+        ],
+        actor=actor,
+        kind=MailKind.ronde,
+        line=notice_line(MailKind.ronde, family=case.label, when=meeting),
+        path=f"/cases/{case_id}/evaluatie",
+        settings=settings,
+        case_id=case_id,
+    )
 
 
 def close_open_round(session: Session, *, case_id: str, version: Version) -> None:
@@ -328,27 +329,43 @@ class RoundStatus:
         return self.evaluation.opened_at
 
 
+def _status(
+    case: Case,
+    evaluation: EvaluationRound,
+    participant: Participant,
+    questions: list[Question],
+    given: dict[tuple[int, str, str], int | None],
+) -> RoundStatus:
+    pid = participant.id or 0
+    answered = sum(1 for q in questions if given.get((pid, q.subject, q.key)) is not None)
+    return RoundStatus(case, evaluation, participant, len(questions), answered)
+
+
 def status_for(
     session: Session, *, participant: Participant, evaluation: EvaluationRound
 ) -> RoundStatus | None:
     """How far ``participant`` is in ``evaluation``; None when they are not asked."""
     if not is_asked(session, participant):
         return None
-    questions = current_questions(session, case_id=participant.case_id)
-    mine = my_answers(session, evaluation=evaluation, participant_id=participant.id)  # type: ignore[arg-type]
-    answered = sum(1 for q in questions if q.field_name in mine)
     case = session.get(Case, participant.case_id)
     assert case is not None
-    return RoundStatus(case, evaluation, participant, len(questions), answered)
+    questions = current_questions(session, case_id=participant.case_id)
+    return _status(
+        case, evaluation, participant, questions, answers_of(session, evaluation=evaluation)
+    )
 
 
 def everyone_in(session: Session, *, evaluation: EvaluationRound) -> list[RoundStatus]:
-    """How far each asked participant is in ``evaluation``, in role order."""
-    found = (
-        status_for(session, participant=place, evaluation=evaluation)
+    """How far each asked participant is in ``evaluation``, in role order (the questions and
+    the answers are read once for all of them)."""
+    case = session.get(Case, evaluation.case_id)
+    assert case is not None
+    questions = current_questions(session, case_id=evaluation.case_id)
+    given = answers_of(session, evaluation=evaluation)
+    return [
+        _status(case, evaluation, place, questions, given)
         for place in asked_participants(session, case_id=evaluation.case_id)
-    )
-    return [status for status in found if status is not None]
+    ]
 
 
 def open_requests_for(session: Session, user: User) -> list[RoundStatus]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
@@ -106,6 +107,32 @@ def notify(
             )
         )
     return choice
+
+
+def notify_all_but(
+    session: Session,
+    *,
+    users: Iterable[User],
+    actor: User,
+    kind: MailKind,
+    line: str,
+    path: str,
+    settings: Settings,
+    case_id: str,
+) -> None:
+    """``notify`` each of ``users`` except ``actor``, who did what the mail is about. A step:
+    the caller commits."""
+    for user in users:
+        if user.id != actor.id:
+            notify(
+                session,
+                user=user,
+                kind=kind,
+                line=line,
+                path=path,
+                settings=settings,
+                case_id=case_id,
+            )
 
 
 def send_digests(session: Session, *, settings: Settings) -> int:

@@ -206,18 +206,16 @@ def _ask_for_akkoord(
 ) -> None:
     case = session.get(Case, version.case_id)
     assert case is not None
-    line = notice_line(MailKind.akkoord, family=case.label)
-    for member in active_members(session, case_id=version.case_id):
-        if member.user.id != actor.id:
-            notifications.notify(
-                session,
-                user=member.user,
-                kind=MailKind.akkoord,
-                line=line,
-                path=f"/cases/{version.case_id}/versies/{version.number}",
-                settings=settings,
-                case_id=version.case_id,
-            )
+    notifications.notify_all_but(
+        session,
+        users=[member.user for member in active_members(session, case_id=version.case_id)],
+        actor=actor,
+        kind=MailKind.akkoord,
+        line=notice_line(MailKind.akkoord, family=case.label),
+        path=f"/cases/{version.case_id}/versies/{version.number}",
+        settings=settings,
+        case_id=version.case_id,
+    )
 
 
 def latest_version(session: Session, *, case_id: str) -> Version | None:
