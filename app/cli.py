@@ -94,7 +94,7 @@ def _demo(args: argparse.Namespace) -> int:
                     "wachtwoorden maak je met: .venv/bin/eenplan demo"
                 )
             return 0
-        case = demo.seed_demo_case(session, filled=args.filled)
+        case = demo.seed_demo_case(session, settings, filled=args.filled)
     engine.dispose()
     if args.json:
         print(json.dumps(case.as_json(), ensure_ascii=False))
@@ -175,7 +175,11 @@ def _totp_code(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         user = accounts.find_user_by_email(session, args.email)
-        secret = user.totp_secret if user is not None and user.uses_two_factor else None
+        secret = (
+            two_factor.secret_of(session, user=user, settings=settings)
+            if user is not None and user.uses_two_factor
+            else None
+        )
     engine.dispose()
     if secret is None:
         print(f"{args.email} logt niet in met een code.", file=sys.stderr)

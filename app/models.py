@@ -58,8 +58,10 @@ class User(SQLModel, table=True):
         sa_column_kwargs={"server_default": "0"},
         description="Organisation administrator: gives and takes the professional property.",
     )
-    totp_secret: str | None = Field(
-        default=None, max_length=64, description="Base32 TOTP secret; set at enrolment."
+    totp_secret_sealed: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The base32 TOTP secret, sealed (app.sealing); set at enrolment.",
     )
     totp_enabled_at: datetime | None = Field(
         default=None, description="When the first code confirmed the secret; None: no 2FA."
@@ -72,7 +74,7 @@ class User(SQLModel, table=True):
 
     @property
     def uses_two_factor(self) -> bool:
-        return self.totp_enabled_at is not None and self.totp_secret is not None
+        return self.totp_enabled_at is not None and self.totp_secret_sealed is not None
 
 
 class AuthLevel(enum.StrEnum):

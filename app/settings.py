@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=PLACEHOLDER_SECRET,
         description="Secret for signing. At least 32 characters outside development.",
     )
+    previous_secret_keys: str = Field(
+        default="",
+        description="Comma-separated earlier values of EENPLAN_SECRET_KEY, newest first, after "
+        "a change: sealed two-factor secrets and older access-log entries still open and verify.",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Address people use to reach eenplan; used in invitation and share links "
@@ -221,6 +226,12 @@ class Settings(BaseSettings):
     @property
     def two_factor_roles(self) -> frozenset[str]:
         return frozenset(_items(self.require_2fa_for))
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """The current secret first, then the earlier ones (for opening and verifying only)."""
+        earlier = [key for key in _items(self.previous_secret_keys) if key != self.secret_key]
+        return [self.secret_key, *earlier]
 
     @property
     def mail_sender(self) -> str:

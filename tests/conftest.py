@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
+from app import sealing
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
@@ -31,6 +32,12 @@ from app.models import Case, Participant, Role, User
 from app.services import accounts, cases, membership, participants, two_factor
 from app.settings import Settings
 
+# Every app and command the tests start (in process, live, in the browser, the CLI) uses this
+# secret key, so the helpers here open the two-factor secrets they seal and the access log
+# verifies: the settings fixture names it, and the environment carries it to the rest.
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-1234"
+os.environ["EENPLAN_SECRET_KEY"] = TEST_SECRET_KEY
+os.environ.pop("EENPLAN_PREVIOUS_SECRET_KEYS", None)
 ORIGIN = "http://testserver"
 PASSWORD = "een-goed-wachtwoord"
 
@@ -108,7 +115,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        secret_key="test-secret-key-that-is-long-enough-1234",
+        secret_key=TEST_SECRET_KEY,
         public_url=ORIGIN,
     )
 
@@ -166,7 +173,9 @@ def make_user(
         is_admin=admin,
     )
     if totp:
-        two_factor.enrol_without_confirmation(db, user=user)
+        two_factor.enrol_without_confirmation(
+            db, user=user, settings=Settings(secret_key=TEST_SECRET_KEY)
+        )
     return user
 
 
@@ -182,10 +191,10 @@ def next_totp_code(engine: Engine, user_id: int) -> str:
     stops counting when the step ends, maybe before the server reads it); when all are used
     it gives a saved recovery code, or waits for the next step."""
     with engine.connect() as conn:
-        secret, last_step = conn.execute(
-            select(User.totp_secret, User.totp_last_step).where(User.id == user_id)  # type: ignore[call-overload]
+        sealed, last_step = conn.execute(
+            select(User.totp_secret_sealed, User.totp_last_step).where(User.id == user_id)  # type: ignore[call-overload]
         ).one()
-    assert secret is not None, "this account does not use two-factor sign-in"
+    secret = open_totp_secret(user_id, sealed)
     moment = time.time()
     now = int(moment // two_factor.STEP_SECONDS)
     time_left = (now + 1) * two_factor.STEP_SECONDS - moment
@@ -232,11 +241,20 @@ def _years_ago(years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
+def open_totp_secret(user_id: int, sealed: str | None) -> str:
+    """The base32 secret that an app would hold, opened as the server opens it."""
+    assert sealed is not None, "this account does not use two-factor sign-in"
+    owner = f"user:{user_id}"
+    purpose = two_factor.SEAL_PURPOSE
+    return sealing.open_sealed(
+        sealed, secrets=[TEST_SECRET_KEY], purpose=purpose, owner=owner
+    ).value
+
+
 def _totp_secret(engine: Engine, user_id: int) -> str:
     with engine.connect() as conn:
-        secret = conn.execute(select(User.totp_secret).where(User.id == user_id)).scalar()  # type: ignore[call-overload]
-    assert secret is not None
-    return str(secret)
+        sealed = conn.execute(select(User.totp_secret_sealed).where(User.id == user_id)).scalar()  # type: ignore[call-overload]
+    return open_totp_secret(user_id, sealed)
 
 
 def sign_in(client: TestClient, user: User) -> TestClient:

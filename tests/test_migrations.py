@@ -202,3 +202,48 @@ def test_migration_0008_re_anchors_each_chain_with_the_key_and_says_so(tmp_path)
             assert newest.action == audit.Action.chain_reanchored
             assert said in newest.detail
     engine.dispose()
+
+
+def test_migration_0012_seals_every_two_factor_secret_and_drops_the_plain_column(
+    tmp_path,
+) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from app import sealing
+    from app.migrate import alembic_config
+    from app.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    command.upgrade(alembic_config(url), "0011")
+    plain = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for user_id, secret in [(1, plain), (2, None)]:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, name, password_hash, is_active, created_at, "
+                    "is_professional, is_admin, totp_secret) VALUES (:id, :email, 'A', 'x', 1, "
+                    "'2026-01-01 00:00:00', 1, 0, :secret)"
+                ),
+                {"id": user_id, "email": f"a{user_id}@voorbeeld.nl", "secret": secret},
+            )
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("users")}
+        rows = dict(conn.execute(sa.text("SELECT id, totp_secret_sealed FROM users")).all())
+    engine.dispose()
+    assert "totp_secret" not in columns
+    assert rows[2] is None and plain not in rows[1]
+    opened = sealing.open_sealed(
+        rows[1], secrets=[get_settings().secret_key], purpose="totp", owner="user:1"
+    )
+    assert opened.value == plain
+    command.downgrade(alembic_config(url), "0011")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        back = dict(conn.execute(sa.text("SELECT id, totp_secret FROM users")).all())
+    engine.dispose()
+    assert back == {1: plain, 2: None}

@@ -6,7 +6,11 @@ ground. Each entry's hash is HMAC-SHA256, keyed with a key derived from
 ``verify_chain`` notices a changed or a deleted entry, and someone who can write to the
 database but does not know the secret cannot rebuild the chain. The key comes from the
 process's configuration (``get_settings``), the same that migration 0008 and
-``eenplan verify-log`` use; changing the secret makes every existing chain fail to verify.
+``eenplan verify-log`` use. After a change of the secret, the earlier values in
+``EENPLAN_PREVIOUS_SECRET_KEYS`` (newest first) keep the older entries verifiable: each entry
+must verify under the key of its time, and never under a key older than the entry before it,
+so an earlier key cannot add entries after a newer one. Without them every chain made under
+an earlier secret fails to verify.
 Entries are numbered per case (``seq``); taking a lock on the case row first keeps two writers
 from forking the chain.
 
@@ -260,6 +264,14 @@ class ChainCheck:
     broken_at_seq: int | None = None
 
 
+def _key_used(previous: str, entry: AuditEntry, keys: list[bytes]) -> int | None:
+    """The index of the newest key under which the entry's hash is right, if any."""
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(entry_hash(previous, entry, key=key), entry.entry_hash):
+            return index
+    return None
+
+
 def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
     """Recompute the chain of a case: finds a changed entry (hash mismatch), a deleted entry
     (a gap in ``seq`` or a ``prev_hash`` that does not match) and removed newest entries (the
@@ -268,7 +280,8 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
     entries = session.exec(
         select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(col(AuditEntry.seq))
     ).all()
-    key = chain_key()
+    keys = [_key_for(secret) for secret in get_settings().secret_keys]
+    oldest_allowed = len(keys) - 1  # keys: the current first, then earlier ones, newest first
     previous = GENESIS_HASH
     for expected_seq, entry in enumerate(entries, start=1):
         if entry.seq != expected_seq:
@@ -279,10 +292,12 @@ def verify_chain(session: Session, *, case_id: str) -> ChainCheck:
             return ChainCheck(
                 False, expected_seq - 1, "Er ontbreekt een regel in het logboek.", entry.seq
             )
-        if not hmac.compare_digest(entry_hash(previous, entry, key=key), entry.entry_hash):
+        used = _key_used(previous, entry, keys[: oldest_allowed + 1])
+        if used is None:
             return ChainCheck(
                 False, expected_seq - 1, "Een regel in het logboek is veranderd.", entry.seq
             )
+        oldest_allowed = used  # after a change of key, never an entry under an older key
         previous = entry.entry_hash
     case = session.get(Case, case_id)
     if case is not None and case.audit_seq > len(entries):

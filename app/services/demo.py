@@ -84,6 +84,7 @@ def seed_demo_case(
     elsewhere), WIJ worker as aanspreekpunt, a specialist and the grandmother as netwerk.
     ``filled``: with six weeks of their work in it (``demo_filled``); else empty documents.
     The WIJ worker also gets a second family that fills her worklist (``demo_worklist``)."""
+    settings = settings or get_settings()
     # Numbered by the main demo families only, so the worklist family does not skip a name.
     number = case_count(session) - demo_worklist.family_count(session) + 1
     surname, youth, mother, father, grandma = FAMILIES[(number - 1) % len(FAMILIES)]
@@ -124,7 +125,7 @@ def seed_demo_case(
             is_admin=index == 0,
         )
         if professional or index == 0:
-            secret = two_factor.enrol_without_confirmation(session, user=user)
+            secret = two_factor.enrol_without_confirmation(session, user=user, settings=settings)
             people[index] = replace(p, totp_secret=secret, is_admin=index == 0)
         users.append(user)
     case = cases.create_case(
@@ -139,7 +140,6 @@ def seed_demo_case(
             session, case=case, user=user, role=p.role, gezag=p.gezag, organisation=p.organisation
         )
     session.commit()
-    settings = settings or get_settings()
     if filled:
         demo_filled.fill_demo_case(session, case=case, settings=settings)
     demo_worklist.seed_worklist_family(

@@ -145,6 +145,9 @@ SIGN_IN_CHANGES = {
     "Op al je apparaten ben je uitgelogd.",
     "tweestaps_aan": "Inloggen in twee stappen staat nu aan.",
     "herstelcodes": "Er zijn nieuwe herstelcodes gemaakt. De oude werken niet meer.",
+    "tweestaps_opnieuw": "Je hebt ingelogd met een herstelcode, omdat de code uit je app niet "
+    "meer gecontroleerd kon worden. Stel inloggen in twee stappen opnieuw in bij Mijn account. "
+    "De andere herstelcodes werken niet meer.",
 }
 
 

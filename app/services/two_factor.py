@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 
@@ -22,6 +23,7 @@ import segno
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from app import sealing
 from app.models import Participant, RecoveryCode, User, utcnow
 from app.services import notifications, throttle
 from app.services.errors import InvalidInput
@@ -35,6 +37,12 @@ _RECOVERY_LENGTH = 12  # about 59 bits
 STEP_SECONDS = 30
 CODE_WRONG = "Deze code klopt niet. Kijk in je app en typ de code van nu. Een herstelcode kan ook."
 CODE_USED = "Deze code is net al gebruikt. Wacht op de volgende code in je app."
+CODE_CANNOT_BE_CHECKED = (
+    "Je code kan nu niet worden gecontroleerd. Typ een van je herstelcodes; daarna stel je "
+    "inloggen in twee stappen opnieuw in. Geen herstelcode meer? Vraag de beheerder om hulp."
+)
+SEAL_PURPOSE = "totp"
+log = logging.getLogger(__name__)
 TOO_MANY_CODES = (
     "Je hebt te vaak een verkeerde code geprobeerd. Wacht {wait} en probeer het dan opnieuw."
 )
@@ -54,6 +62,42 @@ def is_required(session: Session, *, user: User, settings: Settings) -> bool:
     if user.is_admin:
         return True
     return bool(roles_of(session, user=user) & settings.two_factor_roles)
+
+
+def _seal(user: User, secret: str, settings: Settings) -> str:
+    return sealing.seal(
+        secret, secret=settings.secret_key, purpose=SEAL_PURPOSE, owner=f"user:{user.id}"
+    )
+
+
+def secret_of(session: Session, *, user: User, settings: Settings) -> str | None:
+    """The account's base32 TOTP secret, opened. Sealed under an earlier secret key, it is
+    sealed again under the current one. None (and an error in the log) when no configured
+    key opens it: then only a recovery code signs this account in."""
+    sealed = user.totp_secret_sealed
+    if sealed is None:
+        return None
+    try:
+        opened = sealing.open_sealed(
+            sealed, secrets=settings.secret_keys, purpose=SEAL_PURPOSE, owner=f"user:{user.id}"
+        )
+    except sealing.CannotOpen:
+        log.error(
+            "the two-factor secret of account %s does not open with EENPLAN_SECRET_KEY or "
+            "EENPLAN_PREVIOUS_SECRET_KEYS; was the secret key changed?",
+            user.id,
+        )
+        return None
+    if not opened.sealed_with_current:
+        resealed = _seal(user, opened.value, settings)
+        session.execute(
+            update(User)
+            .where(col(User.id) == user.id, col(User.totp_secret_sealed) == sealed)
+            .values(totp_secret_sealed=resealed)
+        )
+        session.commit()
+        user.totp_secret_sealed = resealed
+    return opened.value
 
 
 def _step(at: float | None = None) -> int:
@@ -141,16 +185,36 @@ def check_code(session: Session, *, user: User, code: str, settings: Settings) -
     limits = throttle.code_limits(user_id=user.id, settings=settings)  # type: ignore[arg-type]
     throttle.take_try(session, limits, settings=settings, message=TOO_MANY_CODES)
     normalised = _normalise(code)
-    assert user.totp_secret is not None
     if normalised.isdigit() and len(normalised) == 6:
-        accepted = _accept_totp(session, user=user, secret=user.totp_secret, code=normalised)
+        secret = secret_of(session, user=user, settings=settings)
+        if secret is None:
+            raise InvalidInput(
+                CODE_CANNOT_BE_CHECKED, field_errors={"code": CODE_CANNOT_BE_CHECKED}
+            )
+        accepted = _accept_totp(session, user=user, secret=secret, code=normalised)
         if accepted is None:
             raise InvalidInput(CODE_USED, field_errors={"code": CODE_USED})
     else:
         accepted = _accept_recovery_code(session, user=user, code=normalised)
+        if accepted and secret_of(session, user=user, settings=settings) is None:
+            _set_up_again(session, user=user, settings=settings)
     if not accepted:
         raise InvalidInput(CODE_WRONG, field_errors={"code": CODE_WRONG})
     throttle.give_back(session, limits, settings=settings)
+
+
+def _set_up_again(session: Session, *, user: User, settings: Settings) -> None:
+    """The secret no longer opens (the secret key changed without the earlier one listed):
+    after a recovery code, two-factor sign-in is turned off so the owner sets it up anew (the
+    next page leads there when it is required), and a mail says so."""
+    user.totp_secret_sealed = None
+    user.totp_enabled_at = None
+    session.add(user)
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    notifications.mail_security_change(
+        session, user=user, change="tweestaps_opnieuw", settings=settings
+    )
+    session.commit()
 
 
 def remaining_recovery_codes(session: Session, *, user: User) -> int:
@@ -162,15 +226,18 @@ def remaining_recovery_codes(session: Session, *, user: User) -> int:
     return len(rows)
 
 
-def pending_secret(session: Session, *, user: User) -> str:
-    """The secret to show at enrolment; made once, so reloading the page keeps the QR code."""
-    if user.totp_secret is None or user.uses_two_factor:
-        if user.uses_two_factor:
-            raise InvalidInput("Tweestapsverificatie staat al aan.")
-        user.totp_secret = pyotp.random_base32()
+def pending_secret(session: Session, *, user: User, settings: Settings) -> str:
+    """The secret to show at enrolment; made once, so reloading the page keeps the QR code
+    (a new one when the kept one no longer opens: nothing used it yet)."""
+    if user.uses_two_factor:
+        raise InvalidInput("Tweestapsverificatie staat al aan.")
+    secret = secret_of(session, user=user, settings=settings)
+    if secret is None:
+        secret = pyotp.random_base32()
+        user.totp_secret_sealed = _seal(user, secret, settings)
         session.add(user)
         session.commit()
-    return user.totp_secret
+    return secret
 
 
 def _new_recovery_codes(session: Session, *, user: User) -> list[str]:
@@ -188,7 +255,7 @@ def confirm_enrolment(session: Session, *, user: User, code: str, settings: Sett
     codes (shown once; only their hashes are kept). A mail tells the owner."""
     if user.uses_two_factor:
         raise InvalidInput("Tweestapsverificatie staat al aan.")
-    secret = pending_secret(session, user=user)
+    secret = pending_secret(session, user=user, settings=settings)
     limits = throttle.code_limits(user_id=user.id, settings=settings)  # type: ignore[arg-type]
     throttle.take_try(session, limits, settings=settings, message=TOO_MANY_CODES)
     normalised = _normalise(code)
@@ -223,11 +290,12 @@ def replace_recovery_codes(session: Session, *, user: User, settings: Settings) 
     return codes
 
 
-def enrol_without_confirmation(session: Session, *, user: User) -> str:
+def enrol_without_confirmation(session: Session, *, user: User, settings: Settings) -> str:
     """Turn two-factor sign-in on with a new secret at once (demo accounts and tests, where
     the secret is handed over directly). Returns the base32 secret."""
-    user.totp_secret = pyotp.random_base32()
+    secret = pyotp.random_base32()
+    user.totp_secret_sealed = _seal(user, secret, settings)
     user.totp_enabled_at = utcnow()
     session.add(user)
     session.commit()
-    return user.totp_secret
+    return secret

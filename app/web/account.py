@@ -52,7 +52,7 @@ def _enrolment_context(session: SessionDep, settings: Settings, user: User) -> d
     if user.uses_two_factor:
         context["remaining"] = two_factor.remaining_recovery_codes(session, user=user)
     else:
-        secret = two_factor.pending_secret(session, user=user)
+        secret = two_factor.pending_secret(session, user=user, settings=settings)
         context["secret_groups"] = [secret[i : i + 4] for i in range(0, len(secret), 4)]
         context["qr_svg"] = two_factor.qr_svg(user, secret)
     return context

@@ -26,7 +26,14 @@ from app.migrate import upgrade_to_head
 from app.models import Document, Role, Section, User
 from app.services import cases, membership, participants, two_factor
 from app.services.documents import documents_for_user
-from tests.conftest import PASSWORD, _totp_secret, _years_ago, make_user, next_totp_code
+from tests.conftest import (
+    PASSWORD,
+    TEST_SECRET_KEY,
+    _totp_secret,
+    _years_ago,
+    make_user,
+    next_totp_code,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -133,7 +140,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         "EENPLAN_DATABASE_URL": database_url,
         "EENPLAN_PUBLIC_URL": url,
         "EENPLAN_ENVIRONMENT": "test",
-        "EENPLAN_SECRET_KEY": "browser-test-secret-key-that-is-long-enough",
+        "EENPLAN_SECRET_KEY": TEST_SECRET_KEY,
     }
     log = (tmp / "server.log").open("wb")
     process = subprocess.Popen(

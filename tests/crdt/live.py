@@ -38,7 +38,7 @@ from app.db import make_engine
 from app.models import Role, Section, User
 from app.security import SESSION_COOKIE
 from app.services import cases, membership, participants
-from tests.conftest import Family, _years_ago, make_user, next_totp_code
+from tests.conftest import TEST_SECRET_KEY, Family, _years_ago, make_user, next_totp_code
 from tests.crdt.conftest import doc_id_of
 
 EENPLAN = str(Path(sys.executable).parent / "eenplan")
@@ -72,7 +72,7 @@ class LiveServer:
             "EENPLAN_DATABASE_URL": self.database_url,
             "EENPLAN_PUBLIC_URL": self.origin,
             "EENPLAN_ENVIRONMENT": "test",
-            "EENPLAN_SECRET_KEY": "live-test-secret-key-that-is-long-enough",
+            "EENPLAN_SECRET_KEY": TEST_SECRET_KEY,
             **(self.extra_env or {}),
         }
         with self.log_path.open("ab") as log:

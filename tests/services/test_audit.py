@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
 from app.services import audit
+from app.settings import get_settings
 from tests.conftest import Family
 
 
@@ -163,3 +167,49 @@ def test_a_chain_rebuilt_with_another_secret_is_found(db: Session, family: Famil
         db.add(entry)
     db.commit()
     assert not audit.verify_chain(db, case_id=family.case.id).ok
+
+
+@pytest.fixture
+def secret_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set EENPLAN_SECRET_KEY (and the earlier ones) for this process, as after a restart."""
+
+    def use(current: str, *earlier: str) -> None:
+        monkeypatch.setenv("EENPLAN_SECRET_KEY", current)
+        monkeypatch.setenv("EENPLAN_PREVIOUS_SECRET_KEYS", ",".join(earlier))
+        get_settings.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+
+
+OLD = "het-oude-geheim-van-minstens-32-tekens-lang"
+NEW = "het-nieuwe-geheim-van-minstens-32-tekens-lang"
+
+
+def test_after_a_change_of_secret_the_earlier_key_keeps_the_chain_verifiable(
+    db: Session, family: Family, secret_keys: Callable[..., None]
+) -> None:
+    secret_keys(OLD)
+    _log_three(db, family)
+    secret_keys(NEW, OLD)
+    _log_three(db, family)
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert check.ok and check.checked == 6
+    secret_keys(NEW)
+    assert audit.verify_chain(db, case_id=family.case.id).broken_at_seq == 1
+
+
+def test_an_earlier_key_cannot_add_entries_after_a_newer_one(
+    db: Session, family: Family, secret_keys: Callable[..., None]
+) -> None:
+    secret_keys(OLD)
+    _log_three(db, family)
+    secret_keys(NEW, OLD)
+    _log_three(db, family)
+    secret_keys(OLD)  # someone who kept the old secret writes one more entry
+    audit.record(
+        db, case_id=family.case.id, user=family.user("oma"), action=audit.Action.case_viewed
+    )
+    secret_keys(NEW, OLD)
+    check = audit.verify_chain(db, case_id=family.case.id)
+    assert not check.ok and check.broken_at_seq == 7

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.models import User
 from app.security import SESSION_COOKIE
 from app.services import two_factor
-from tests.conftest import PASSWORD, Family, make_user, next_totp_code, sign_in
+from tests.conftest import PASSWORD, Family, make_user, next_totp_code, open_totp_secret, sign_in
 
 
 def _enrolled(db: Session, name: str = "Bram Specialist") -> User:
@@ -147,12 +147,13 @@ def test_a_professional_who_has_not_set_it_up_is_led_there_before_anything_else(
     assert "verplicht" in setup.text
     assert re.search(r"<div class=\"qr\"[^>]*><svg[^>]*>.*?</svg></div>", setup.text, re.S)
     db.refresh(user)
-    assert user.totp_secret is not None
-    assert " ".join(user.totp_secret[i : i + 4] for i in range(0, 32, 4)) in setup.text
+    secret = open_totp_secret(user.id, user.totp_secret_sealed)  # type: ignore[arg-type]
+    assert " ".join(secret[i : i + 4] for i in range(0, 32, 4)) in setup.text
+    assert secret not in (user.totp_secret_sealed or "")  # stored sealed, never plain
     wrong = client.post("/account/tweestapsverificatie", data={"code": "123456"})
     assert wrong.status_code == 422
     done = client.post(
-        "/account/tweestapsverificatie", data={"code": two_factor.current_code(user.totp_secret)}
+        "/account/tweestapsverificatie", data={"code": two_factor.current_code(secret)}
     )
     assert done.status_code == 200
     assert len(re.findall(r"<code>[a-z0-9-]{14}</code>", done.text)) == 10
@@ -197,9 +198,9 @@ def test_a_family_member_may_turn_it_on_and_then_needs_the_code(
     page = client.get("/account/tweestapsverificatie")
     assert page.status_code == 200 and "verplicht" not in page.text
     db.refresh(moeder)
-    assert moeder.totp_secret is not None
+    secret = open_totp_secret(moeder.id, moeder.totp_secret_sealed)  # type: ignore[arg-type]
     done = client.post(
-        "/account/tweestapsverificatie", data={"code": two_factor.current_code(moeder.totp_secret)}
+        "/account/tweestapsverificatie", data={"code": two_factor.current_code(secret)}
     )
     assert done.status_code == 200
     client.post("/logout")
