@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ DELETED_AT = "verwijderd_op"
 DELETED_BY = "verwijderd_door"
 # How long the editor lists a deleted item under "Verwijderd" (KEEP_DELETED_DAYS in model.js).
 KEEP_DELETED_DAYS = 30
+_ID_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 @cache
@@ -136,8 +138,17 @@ def _read_block(block: dict[str, Any], root: str, doc: Doc) -> Any:
     raise ValueError(f"unknown block kind {kind!r}")
 
 
+def _whole_number(value: object) -> int | None:
+    """A stored id written as ASCII digits ("12"); anything else (also "²" or "١٢", which
+    ``str.isdigit`` accepts and ``int`` may not) is None."""
+    if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
 def _natural(key: str) -> tuple[int, str]:
-    return (int(key), "") if key.isdigit() else (1 << 62, key)
+    number = _whole_number(key)
+    return (number, "") if number is not None else (1 << 62, key)
 
 
 def _sort_key(value: Map, index: int, item_id: str) -> tuple[float, int, str]:
@@ -227,7 +238,7 @@ def _collect_deleted(
                     "list": path,
                     "item": _read_item(fields, item_id, value),
                     "verwijderd_op": value.get(DELETED_AT),
-                    "verwijderd_door": int(by) if isinstance(by, str) and by.isdigit() else None,
+                    "verwijderd_door": _whole_number(by),
                 }
             )
             continue
@@ -283,8 +294,9 @@ def _read_number(value: Any, field: dict[str, Any]) -> int | None:
 def _read_person(values: Map, key: str) -> dict[str, Any] | None:
     """``{"participant_id": 12}``, ``{"name": "Oom Kees"}`` or None when nobody is chosen."""
     value = values.get(key)
-    if isinstance(value, str) and value.isdigit():
-        return {"participant_id": int(value)}
+    participant_id = _whole_number(value)
+    if participant_id is not None:
+        return {"participant_id": participant_id}
     if value == "anders":
         name = values.get(f"{key}_naam")
         text = str(name).strip() if isinstance(name, Text) else ""
