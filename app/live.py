@@ -18,14 +18,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.crdt.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
-from app.crdt.policy import Access, Admitted, Identity
+from app.crdt.policy import Admitted, Identity
 from app.crdt.pubsub import PubSub, make_pubsub
 from app.crdt.server import RoomConfig, RoomServer, ServerLimits
 from app.crdt.store import SqlDocumentStore
-from app.models import CheckpointReason, Document, User
+from app.models import CheckpointReason, Document
+from app.security import token_hash
 from app.services import checkpoints
 from app.services.access_bus import AccessBus
-from app.services.accounts import user_for_session_token
+from app.services.accounts import user_for_live_sign_in
 from app.services.documents import document_access
 from app.services.errors import NotFound
 from app.settings import Settings
@@ -38,43 +39,44 @@ CHECKPOINT_EVERY_SECONDS = 600.0
 
 
 class DatabaseAccessPolicy:
-    """``AccessPolicy`` on the services' rules (``app/services/documents.py``)."""
+    """``AccessPolicy`` on the services' rules (``app/services/documents.py``): a connection
+    rides on one sign-in (``Identity.session_key``) and counts only while that sign-in does."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self.settings = settings
 
     def admit(self, session_token: str | None, doc_id: str) -> Admitted | int:
+        if not session_token:
+            return CLOSE_NOT_SIGNED_IN
         with Session(self.engine) as session:
-            user = user_for_session_token(session, session_token)
-            if user is None:
-                return CLOSE_NOT_SIGNED_IN
-            try:
-                access = document_access(session, user=user, doc_id=doc_id)
-            except NotFound:
-                return CLOSE_FORBIDDEN
-            participant = access.participant
-            identity = Identity(
-                user_id=user.id,  # type: ignore[arg-type]
-                name=user.name,
-                role=str(participant.role),
-                participant_id=participant.id,  # type: ignore[arg-type]
-                case_id=access.document.case_id,
-            )
-            return Admitted(identity, access.access)
+            return self._decide(session, token_hash(session_token), doc_id)
 
-    def recheck(self, connections: Sequence[tuple[Identity, str]]) -> list[Access | None]:
-        decisions: list[Access | None] = []
+    def recheck(self, connections: Sequence[tuple[Identity, str]]) -> list[Admitted | int]:
         with Session(self.engine) as session:
-            for identity, doc_id in connections:
-                user = session.get(User, identity.user_id)
-                access: Access | None = None
-                if user is not None and user.is_active:
-                    try:
-                        access = document_access(session, user=user, doc_id=doc_id).access
-                    except NotFound:
-                        access = None
-                decisions.append(access)
-        return decisions
+            return [
+                self._decide(session, identity.session_key, doc_id)
+                for identity, doc_id in connections
+            ]
+
+    def _decide(self, session: Session, key: str, doc_id: str) -> Admitted | int:
+        user = user_for_live_sign_in(session, key=key, settings=self.settings)
+        if user is None:
+            return CLOSE_NOT_SIGNED_IN
+        try:
+            access = document_access(session, user=user, doc_id=doc_id)
+        except NotFound:
+            return CLOSE_FORBIDDEN
+        participant = access.participant
+        identity = Identity(
+            user_id=user.id,  # type: ignore[arg-type]
+            name=user.name,
+            role=str(participant.role),
+            participant_id=participant.id,  # type: ignore[arg-type]
+            case_id=access.document.case_id,
+            session_key=key,
+        )
+        return Admitted(identity, access.access)
 
     def section_of(self, doc_id: str) -> str | None:
         with Session(self.engine) as session:
@@ -155,7 +157,7 @@ def make_room_server(
     """The room server of this node, with every access change of the services reaching it."""
     config = config or RoomConfig()
     rooms = RoomServer(
-        policy=DatabaseAccessPolicy(engine),
+        policy=DatabaseAccessPolicy(engine, settings),
         store=SqlDocumentStore(engine, compact_after=config.compact_after),
         pubsub=pubsub or make_pubsub(settings.redis_url),
         limits=limits_from(settings),

@@ -28,7 +28,7 @@ from app import sealing
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.models import Case, Participant, Role, User
+from app.models import AuthLevel, Case, Participant, Role, User
 from app.services import accounts, cases, membership, participants, two_factor
 from app.settings import Settings
 
@@ -231,6 +231,15 @@ def family(db: Session) -> Family:
         people[key] = user
     people["vreemde"] = make_user(db, "Vreemde")
     return Family(case=case, people=people, places=places)
+
+
+def live_session_token(db: Session, user: User, settings: Settings) -> str:
+    """A session token that opens documents, as after a full sign-in: an account that must use
+    two-factor sign-in is set up for it first (the server refuses sockets otherwise)."""
+    if not user.uses_two_factor and two_factor.is_required(db, user=user, settings=settings):
+        two_factor.enrol_without_confirmation(db, user=user, settings=settings)
+    level = AuthLevel.two_factor if user.uses_two_factor else AuthLevel.password
+    return accounts.start_session(db, user=user, settings=settings, level=level)
 
 
 def _years_ago(years: int) -> date:

@@ -24,6 +24,9 @@ class Identity:
     role: str
     participant_id: int
     case_id: str
+    # Which sign-in the connection rides on (the hash of its session token): when that
+    # sign-in ends, or no longer counts, the connection ends too.
+    session_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,10 @@ class AccessPolicy(Protocol):
         """Who asks for ``doc_id`` with this session, and with which rights; or the close
         code to refuse with (``CLOSE_NOT_SIGNED_IN``, ``CLOSE_FORBIDDEN``)."""
 
-    def recheck(self, connections: Sequence[tuple[Identity, str]]) -> list[Access | None]:
-        """The rights each ``(identity, doc_id)`` has now (None: none at all), in order."""
+    def recheck(self, connections: Sequence[tuple[Identity, str]]) -> list[Admitted | int]:
+        """What each ``(identity, doc_id)`` is now, in order: who (the role may have changed)
+        with which rights, or the close code to end it with (its sign-in ended or no longer
+        counts: ``CLOSE_NOT_SIGNED_IN``; no access left: ``CLOSE_FORBIDDEN``)."""
 
     def section_of(self, doc_id: str) -> str | None:
         """The section of a document (``'analyse'``, ``'verhaal/12'`` …), None if unknown."""

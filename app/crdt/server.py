@@ -39,7 +39,7 @@ from app.crdt.close_codes import (
     CLOSE_UNSUPPORTED,
 )
 from app.crdt.connection import DEFAULT_SEND_QUEUE, Connection, TokenBucket
-from app.crdt.policy import Access, AccessPolicy, Identity
+from app.crdt.policy import Access, AccessPolicy, Admitted, Identity
 from app.crdt.protocol import (
     AwarenessEntry,
     ProtocolError,
@@ -455,15 +455,17 @@ class RoomServer:
 
     async def _recheck(self, connections: list[Connection]) -> None:
         decisions = await anyio.to_thread.run_sync(self._current_access, connections)
-        for conn, access in decisions:
-            if access is None:
-                conn.close(CLOSE_FORBIDDEN, "no access")
+        for conn, decision in decisions:
+            if isinstance(decision, int):
+                conn.close(decision, "no access" if decision == CLOSE_FORBIDDEN else "signed out")
             else:
-                conn.access = access
+                # The role may have changed too (the field rules follow the role).
+                conn.identity = decision.identity
+                conn.access = decision.access
 
     def _current_access(
         self, connections: list[Connection]
-    ) -> list[tuple[Connection, Access | None]]:
+    ) -> list[tuple[Connection, Admitted | int]]:
         decisions = self.policy.recheck([(conn.identity, conn.doc_id) for conn in connections])
         return list(zip(connections, decisions, strict=True))
 

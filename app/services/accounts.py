@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.models import AuthLevel, User, UserSession, utcnow
+from app.models import AuthLevel, Participant, User, UserSession, utcnow
 from app.security import (
     derive_key,
     hash_password,
@@ -21,6 +21,7 @@ from app.security import (
     verify_password,
 )
 from app.services import notifications, throttle, two_factor
+from app.services.access_bus import AccessBus
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.settings import Settings
 
@@ -251,7 +252,11 @@ def start_session(
 def _live_session(session: Session, token: str | None) -> tuple[UserSession, User] | None:
     if not token:
         return None
-    row = session.get(UserSession, token_hash(token))
+    return _live_session_by_key(session, token_hash(token))
+
+
+def _live_session_by_key(session: Session, key: str) -> tuple[UserSession, User] | None:
+    row = session.get(UserSession, key)
     if row is None or row.ended_at is not None or row.expires_at <= utcnow():
         return None
     user = session.get(User, row.user_id)
@@ -270,6 +275,24 @@ def user_for_session_token(session: Session, token: str | None) -> User | None:
     if row.auth_level == AuthLevel.enrolment:
         return None
     if user.uses_two_factor and row.auth_level != AuthLevel.two_factor:
+        return None
+    return user
+
+
+def user_for_live_sign_in(session: Session, *, key: str, settings: Settings) -> User | None:
+    """The account behind a live document connection, by the hash of its session token
+    (``token_hash``): a full sign-in that still counts, as ``user_for_session_token``, and,
+    when two-factor sign-in has become required for the account since, not one made with the
+    password alone (pages send such a session to set it up; a connection just ends)."""
+    found = _live_session_by_key(session, key) if key else None
+    if found is None:
+        return None
+    row, user = found
+    if row.auth_level == AuthLevel.enrolment:
+        return None
+    if user.uses_two_factor and row.auth_level != AuthLevel.two_factor:
+        return None
+    if not user.uses_two_factor and two_factor.is_required(session, user=user, settings=settings):
         return None
     return user
 
@@ -296,7 +319,7 @@ def require_enrolment(session: Session, token: str | None) -> None:
         session.commit()
 
 
-def finish_enrolment(session: Session, *, user: User, token: str | None) -> None:
+def finish_enrolment(session: Session, *, user: User, token: str | None, bus: AccessBus) -> None:
     """After the first code: this session counts as a two-factor sign-in and every other
     session of the account ends (they were signed in with the password alone)."""
     if token:
@@ -305,10 +328,11 @@ def finish_enrolment(session: Session, *, user: User, token: str | None) -> None
             .where(col(UserSession.token_hash) == token_hash(token))
             .values(auth_level=AuthLevel.two_factor)
         )
-    end_other_sessions(session, user=user, keep_token=token)
+    end_other_sessions(session, user=user, keep_token=token, bus=bus)
 
 
-def end_session(session: Session, token: str | None) -> None:
+def end_session(session: Session, token: str | None, *, bus: AccessBus) -> None:
+    """Sign out here; this sign-in's open documents close too."""
     if not token:
         return
     row = session.get(UserSession, token_hash(token))
@@ -316,6 +340,17 @@ def end_session(session: Session, token: str | None) -> None:
         row.ended_at = utcnow()
         session.add(row)
         session.commit()
+        _close_live_connections(session, user_id=row.user_id, bus=bus)
+
+
+def _close_live_connections(session: Session, *, user_id: int, bus: AccessBus) -> None:
+    """Sign-ins of this account ended: the live connections of its cases are checked again,
+    and those that rode on an ended sign-in close (on every node)."""
+    case_ids = session.exec(
+        select(Participant.case_id).where(Participant.user_id == user_id).distinct()
+    ).all()
+    for case_id in case_ids:
+        bus.publish(case_id)
 
 
 def active_sessions(session: Session, *, user: User) -> list[UserSession]:
@@ -329,8 +364,11 @@ def active_sessions(session: Session, *, user: User) -> list[UserSession]:
     return [r for r in rows if r.expires_at > now]
 
 
-def end_other_sessions(session: Session, *, user: User, keep_token: str | None) -> int:
-    """Sign out everywhere except here; returns how many sessions ended."""
+def end_other_sessions(
+    session: Session, *, user: User, keep_token: str | None, bus: AccessBus
+) -> int:
+    """Sign out everywhere except here, open documents included; returns how many sessions
+    ended."""
     keep = token_hash(keep_token) if keep_token else ""
     result = session.execute(
         update(UserSession)
@@ -342,6 +380,7 @@ def end_other_sessions(session: Session, *, user: User, keep_token: str | None) 
         .values(ended_at=utcnow())
     )
     session.commit()
+    _close_live_connections(session, user_id=user.id, bus=bus)  # type: ignore[arg-type]
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -355,6 +394,7 @@ def change_password(
     client_ip: str,
     settings: Settings,
     keep_token: str | None,
+    bus: AccessBus,
 ) -> None:
     """Change the password after a (throttled) check of the current one; every other session
     of the account ends, and a mail tells the owner."""
@@ -380,7 +420,7 @@ def change_password(
     session.add(user)
     notifications.mail_security_change(session, user=user, change="wachtwoord", settings=settings)
     session.commit()
-    end_other_sessions(session, user=user, keep_token=keep_token)
+    end_other_sessions(session, user=user, keep_token=keep_token, bus=bus)
 
 
 # --- administration ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.models import PasswordReset, User, utcnow
 from app.security import hash_password, new_token, password_problem, token_hash
 from app.services import accounts, mail_texts, notifications, outbox, throttle
+from app.services.access_bus import AccessBus
 from app.services.errors import Gone, InvalidInput, NotFound
 from app.settings import Settings
 
@@ -99,7 +100,13 @@ def open_reset(session: Session, *, token: str) -> tuple[PasswordReset, User]:
 
 
 def finish_reset(
-    session: Session, *, token: str, new: str, new_again: str, settings: Settings
+    session: Session,
+    *,
+    token: str,
+    new: str,
+    new_again: str,
+    settings: Settings,
+    bus: AccessBus,
 ) -> User:
     """Set the new password once: the link is used up, every session of the account ends
     and a mail says the password changed. Signs nobody in."""
@@ -112,7 +119,7 @@ def finish_reset(
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     # Sessions end first: if the rest fails, the link still works and nobody kept a session.
-    accounts.end_other_sessions(session, user=user, keep_token=None)
+    accounts.end_other_sessions(session, user=user, keep_token=None, bus=bus)
     taken = session.execute(
         update(PasswordReset)
         .where(col(PasswordReset.id) == reset.id, col(PasswordReset.used_at).is_(None))

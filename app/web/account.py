@@ -17,7 +17,14 @@ from app.services import accounts, mail_texts, notifications, two_factor
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
 from app.web import confirm
-from app.web.deps import ClientIP, CurrentUser, EnrollingUser, SessionDep, SettingsDep
+from app.web.deps import (
+    AccessBusDep,
+    ClientIP,
+    CurrentUser,
+    EnrollingUser,
+    SessionDep,
+    SettingsDep,
+)
 from app.web.templating import render
 
 router = APIRouter()
@@ -70,6 +77,7 @@ def confirm_two_factor(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    bus: AccessBusDep,
     user: EnrollingUser,
     code: Annotated[str, Form()] = "",
 ) -> Response:
@@ -82,7 +90,9 @@ def confirm_two_factor(
         if isinstance(exc, TooManyAttempts):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    accounts.finish_enrolment(session, user=user, token=request.cookies.get(SESSION_COOKIE))
+    accounts.finish_enrolment(
+        session, user=user, token=request.cookies.get(SESSION_COOKIE), bus=bus
+    )
     return render(
         request,
         "pages/recovery_codes.html",
@@ -148,6 +158,7 @@ def sessions_page(
 def end_other_sessions(
     request: Request,
     session: SessionDep,
+    bus: AccessBusDep,
     user: CurrentUser,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
@@ -168,7 +179,7 @@ def end_other_sessions(
             ),
         )
     ended = accounts.end_other_sessions(
-        session, user=user, keep_token=request.cookies.get(SESSION_COOKIE)
+        session, user=user, keep_token=request.cookies.get(SESSION_COOKIE), bus=bus
     )
     return RedirectResponse(f"/account/sessies?beeindigd={ended}", status_code=303)
 
@@ -221,6 +232,7 @@ def change_password(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    bus: AccessBusDep,
     client_ip: ClientIP,
     user: CurrentUser,
     current_password: Annotated[str, Form()] = "",
@@ -237,6 +249,7 @@ def change_password(
             client_ip=client_ip,
             settings=settings,
             keep_token=request.cookies.get(SESSION_COOKIE),
+            bus=bus,
         )
     except TooManyAttempts as exc:
         response = render(

@@ -13,7 +13,7 @@ from app.security import SESSION_COOKIE
 from app.services import accounts
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
-from app.web.deps import ClientIP, OptionalUser, SessionDep, SettingsDep
+from app.web.deps import AccessBusDep, ClientIP, OptionalUser, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -105,8 +105,8 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep) -> Response:
-    accounts.end_session(session, request.cookies.get(SESSION_COOKIE))
+def logout(request: Request, session: SessionDep, bus: AccessBusDep) -> Response:
+    accounts.end_session(session, request.cookies.get(SESSION_COOKIE), bus=bus)
     response = RedirectResponse("/login?uitgelogd=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import password_reset
 from app.services.errors import Gone, InvalidInput, NotFound, TooManyAttempts
-from app.web.deps import ClientIP, SessionDep, SettingsDep
+from app.web.deps import AccessBusDep, ClientIP, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -74,6 +74,7 @@ def reset(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    bus: AccessBusDep,
     token: str,
     new_password: Annotated[str, Form()] = "",
     new_password_again: Annotated[str, Form()] = "",
@@ -89,6 +90,7 @@ def reset(
             new=new_password or password,
             new_again=new_password_again or password_again,
             settings=settings,
+            bus=bus,
         )
     except (Gone, NotFound) as exc:
         return _gone_page(request, exc)

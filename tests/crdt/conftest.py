@@ -14,9 +14,8 @@ from starlette.testclient import WebSocketTestSession
 from app.crdt.server import RoomServer
 from app.models import Document, Section, User
 from app.security import SESSION_COOKIE
-from app.services import accounts
 from app.settings import Settings
-from tests.conftest import ORIGIN, Family
+from tests.conftest import ORIGIN, Family, live_session_token
 
 Connect = Callable[..., AbstractContextManager[WebSocketTestSession]]
 
@@ -30,7 +29,7 @@ def rooms(app: FastAPI, client: TestClient) -> RoomServer:
 @pytest.fixture
 def session_token(db: Session, settings: Settings) -> Callable[[User], str]:
     def make(user: User) -> str:
-        return accounts.start_session(db, user=user, settings=settings)
+        return live_session_token(db, user, settings)
 
     return make
 

@@ -10,7 +10,7 @@ from pycrdt import Doc, Text
 from sqlmodel import Session, func, select
 
 from app.crdt.connection import Connection
-from app.crdt.policy import Access, Identity
+from app.crdt.policy import Access, Admitted, Identity
 from app.crdt.protocol import (
     SyncStep1,
     SyncStep2,
@@ -244,8 +244,8 @@ class EveryoneEdits:
     def admit(self, session_token: str | None, doc_id: str) -> int:
         raise AssertionError("not used here")
 
-    def recheck(self, connections: object) -> list[str]:
-        return ["edit" for _ in connections]  # type: ignore[attr-defined]
+    def recheck(self, connections: list[tuple[Identity, str]]) -> list[Admitted]:
+        return [Admitted(identity, "edit") for identity, _ in connections]
 
     def section_of(self, doc_id: str) -> str:
         return "analyse"

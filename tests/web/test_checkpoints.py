@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from app.crdt.schema import read_document
 from app.models import CheckpointReason, DocumentCheckpoint
 from app.security import SESSION_COOKIE
-from app.services import accounts, checkpoints
-from tests.conftest import ORIGIN, Family, sign_in
+from app.services import checkpoints
+from tests.conftest import ORIGIN, Family, live_session_token, sign_in
 from tests.crdt.yclient import YClient, eventually
 from tests.docs_helpers import document_id, edit, stored_doc
 
@@ -40,7 +40,7 @@ def _automatic(client: TestClient, family: Family) -> list[dict]:  # type: ignor
 
 
 def _headers(db: Session, settings, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    token = accounts.start_session(db, user=user, settings=settings)
+    token = live_session_token(db, user, settings)
     return {"cookie": f"{SESSION_COOKIE}={token}", "origin": ORIGIN}
 
 

@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from pycrdt import Doc, Text
 from sqlmodel import Session
 
-from app.models import AuthLevel
 from app.security import SESSION_COOKIE
 from app.services import accounts
-from tests.conftest import ORIGIN, Family, sign_in
+from tests.conftest import ORIGIN, Family, live_session_token, sign_in
 from tests.crdt.yclient import YClient, expect_close
 from tests.docs_helpers import document_id, edit, stored_doc
 
@@ -151,9 +150,7 @@ def test_a_youth_of_12_or_older_turns_off_writing_on_her_behalf(
     assert _sections(client, family)[f"verhaal/{family.places['jongere'].id}"] == "view"
     page = client.get(f"/cases/{family.case.id}/docs/{story}").text
     assert "alleen zelf in" in page
-    token = accounts.start_session(
-        db, user=family.user("aanspreekpunt"), settings=settings, level=AuthLevel.two_factor
-    )
+    token = live_session_token(db, family.user("aanspreekpunt"), settings)
     headers = {"cookie": f"{SESSION_COOKIE}={token}", "origin": ORIGIN}
     with client.websocket_connect(f"/ws/docs/{story}", headers=headers) as ws:
         wij = YClient(ws, field="hulpvraag").sync()
