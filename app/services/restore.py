@@ -2,10 +2,15 @@
 change of every document it holds. History is never rewritten, people editing at that moment
 see the change arrive like any other (``app/crdt/restore.py`` computes the change), and what
 stood there before is first kept as an automatic checkpoint. Everyone who has a document open
-is told who restored what and where the previous text is."""
+is told who restored what and where the previous text is.
+
+A restore only changes the documents the restorer may write in at that moment, checked per
+document just before its change is applied: an own story whose owner turned off writing on
+their behalf is left as it is, and the restorer is told so (``not_restored``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -13,10 +18,11 @@ import anyio
 from sqlmodel import Session
 
 from app.crdt.restore import restore_update
-from app.models import DocumentCheckpoint, Participant, Role, User
-from app.services import checkpoints, versions
-from app.services.documents import document_access, section_key
-from app.services.errors import Forbidden
+from app.crdt.schema import section_title
+from app.models import Document, DocumentCheckpoint, Participant, Role, User
+from app.services import checkpoints, membership, versions
+from app.services.documents import DocumentAccess, document_access, section_key
+from app.services.errors import Forbidden, NotFound
 from app.services.live_documents import LiveDocuments
 from app.services.membership import require_aanspreekpunt
 
@@ -41,6 +47,23 @@ class Restored:
     before: DocumentCheckpoint
 
 
+@dataclass(frozen=True)
+class NotRestored:
+    """A document a restore left as it was, because the restorer may not write in it."""
+
+    document_id: str
+    title: str  # e.g. 'Het verhaal van Sanne'
+    owner_name: str | None  # whose own story it is; None for a shared document
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a restore changed, and what it left alone because it belongs to someone else."""
+
+    restored: list[Restored]
+    not_restored: list[str]  # document ids; ``not_restored_lines`` names them for a page
+
+
 def notice_text(actor: User, what: str, before: DocumentCheckpoint) -> str:
     """The sentence everyone with the document open reads."""
     return (
@@ -51,9 +74,11 @@ def notice_text(actor: User, what: str, before: DocumentCheckpoint) -> str:
 
 async def restore_version(
     session: Session, *, actor: User, case_id: str, number: int, live: LiveDocuments
-) -> list[Restored]:
-    """Write the content of version ``number`` back into the documents of the case, as a new
-    change by ``actor`` (only the aanspreekpunt). Returns the documents that changed.
+) -> Outcome:
+    """Write the content of version ``number`` back into the documents of the case that
+    ``actor`` (only the aanspreekpunt) may write in, as a new change by ``actor``. Returns the
+    documents that changed, and those left alone because ``actor`` may only read them (or not
+    even that) while they differ from the version.
 
     The database is read in a worker thread; each document's change is computed against its
     live state and applied through ``live``, which stores it before anyone sees it.
@@ -66,7 +91,7 @@ async def restore_version(
 
 async def restore_checkpoint(
     session: Session, *, actor: User, case_id: str, checkpoint_id: int, live: LiveDocuments
-) -> list[Restored]:
+) -> Outcome:
     """Write the content of an automatic checkpoint back into its document, as a new change by
     ``actor`` (anyone who may edit that document)."""
     target, what = await anyio.to_thread.run_sync(
@@ -79,12 +104,25 @@ async def restore_checkpoint(
 
 async def _restore(
     session: Session, *, actor: User, targets: list[_Target], what: str, live: LiveDocuments
-) -> list[Restored]:
+) -> Outcome:
     restored = []
+    not_restored = []
     for target in targets:
+        # Checked again for every document, just before its change: the owner of a story may
+        # have turned off writing on their behalf since the restore was asked for.
+        access = await anyio.to_thread.run_sync(
+            partial(_access_now, session, actor=actor, document_id=target.document_id)
+        )
+        if access is None:
+            # Not even readable: whether it differs from the target is not theirs to learn.
+            not_restored.append(target.document_id)
+            continue
         current = await live.current_state(target.document_id)
         update = restore_update(target.section, current=current, target=target.state)
         if not update:
+            continue
+        if access.access != "edit":
+            not_restored.append(target.document_id)
             continue
         # current_state has stored everything up to now: the checkpoint holds exactly that.
         before = await anyio.to_thread.run_sync(
@@ -106,10 +144,44 @@ async def _restore(
             },
         )
         restored.append(Restored(target.document_id, before))
-    return restored
+    return Outcome(restored, not_restored)
+
+
+def _access_now(session: Session, *, actor: User, document_id: str) -> DocumentAccess | None:
+    """The actor's access to the document as the database holds it now (the session may hold
+    an older copy of the document's choices: it does not expire on commit)."""
+    if session.get(Document, document_id, populate_existing=True) is None:
+        return None
+    try:
+        return document_access(session, user=actor, doc_id=document_id)
+    except NotFound:
+        return None
+
+
+def not_restored_lines(
+    session: Session, *, user: User, case_id: str, document_ids: Iterable[str]
+) -> list[NotRestored]:
+    """The documents named after a restore (``niet=<id>,<id>``) that ``user`` may not write in,
+    with their title and owner, to say why they were left as they were. Ids of other cases and
+    documents ``user`` may write in are passed over, so a made-up link cannot claim more."""
+    names = membership.participant_names(session, case_id=case_id)
+    lines = []
+    for document_id in dict.fromkeys(document_ids):
+        document = session.get(Document, document_id)
+        if document is None or document.case_id != case_id:
+            continue
+        access = _access_now(session, actor=user, document_id=document_id)
+        if access is not None and access.access == "edit":
+            continue
+        owner = names.get(document.owner_participant_id or 0)
+        title = section_title(section_key(document), owner_name=owner)
+        lines.append(NotRestored(document_id, title, owner))
+    return lines
 
 
 def _version_targets(session: Session, *, actor: User, case_id: str, number: int) -> list[_Target]:
+    """Every document the version froze; ``_restore`` decides per document whether ``actor``
+    may change it."""
     require_aanspreekpunt(session, user=actor, case_id=case_id)
     version = versions.get_version(session, case_id=case_id, number=number)
     frozen = versions.version_documents(session, version=version)

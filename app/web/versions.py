@@ -217,7 +217,12 @@ async def adopt_version(
 
 
 def _version_context(
-    session: SessionDep, user: CurrentUser, case_id: str, number: int, kept: str = ""
+    session: SessionDep,
+    user: CurrentUser,
+    case_id: str,
+    number: int,
+    kept: str = "",
+    left: str = "",
 ) -> dict[str, Any]:
     version = versions.get_version(session, case_id=case_id, number=number)
     model = printing.build(
@@ -241,6 +246,7 @@ def _version_context(
         "decisions": versions.DECISION_LABELS,
         "can_restore": restore.may_restore(mine.participant),
         "kept": _kept_lines(session, user, case_id, kept),
+        "not_restored": _not_restored_lines(session, user, case_id, left),
         "form": {},
         "errors": {},
     }
@@ -284,8 +290,9 @@ def version_page(
     case_id: str,
     number: int,
     bewaard: str = "",
+    niet: str = "",
 ) -> Response:
-    context = _version_context(session, user, case_id, number, kept=bewaard)
+    context = _version_context(session, user, case_id, number, kept=bewaard, left=niet)
     return render(request, "pages/version.html", context)
 
 
@@ -343,14 +350,20 @@ async def restore_version(
                 back=f"/cases/{case_id}/versies/{number}",
             ),
         )
-    restored = await restore.restore_version(
+    outcome = await restore.restore_version(
         session, actor=user, case_id=case_id, number=number, live=rooms
     )
-    kept = ",".join(str(r.before.id) for r in restored)
     return RedirectResponse(
-        f"/cases/{case_id}/versies/{number}?hersteld={len(restored)}&bewaard={kept}",
-        status_code=303,
+        f"/cases/{case_id}/versies/{number}?hersteld={_outcome_query(outcome)}", status_code=303
     )
+
+
+def _outcome_query(outcome: restore.Outcome) -> str:
+    """How many documents changed, the checkpoints kept of them, and the documents left alone,
+    for the page after the redirect."""
+    kept = ",".join(str(r.before.id) for r in outcome.restored)
+    left = ",".join(outcome.not_restored)
+    return f"{len(outcome.restored)}&bewaard={kept}&niet={left}"
 
 
 RESTORE_CONSEQUENCE = (
@@ -385,6 +398,16 @@ def _kept_lines(
     return lines
 
 
+def _not_restored_lines(
+    session: SessionDep, user: CurrentUser, case_id: str, ids: str
+) -> list[restore.NotRestored]:
+    """The documents named in a redirect after a restore (``niet=<id>,<id>``) that were left
+    alone because the reader may not write in them."""
+    return restore.not_restored_lines(
+        session, user=user, case_id=case_id, document_ids=[i for i in ids.split(",") if i]
+    )
+
+
 # --- automatic versions ----------------------------------------------------------------------
 
 
@@ -396,6 +419,7 @@ def checkpoint_page(
     case_id: str,
     checkpoint_id: int,
     bewaard: str = "",
+    niet: str = "",
 ) -> Response:
     """One automatic version: what changed in it and by whom, its content, and restoring it."""
     view = checkpoints.checkpoint_view(
@@ -416,6 +440,7 @@ def checkpoint_page(
             "names": membership.participant_names(session, case_id=case_id),
             "can_restore": view.line.access.access == "edit",
             "kept": _kept_lines(session, user, case_id, bewaard),
+            "not_restored": _not_restored_lines(session, user, case_id, niet),
         },
     )
 
@@ -454,11 +479,10 @@ async def restore_checkpoint(
                 back=f"/cases/{case_id}/versies/auto/{checkpoint_id}",
             ),
         )
-    restored = await restore.restore_checkpoint(
+    outcome = await restore.restore_checkpoint(
         session, actor=user, case_id=case_id, checkpoint_id=checkpoint_id, live=rooms
     )
-    kept = ",".join(str(r.before.id) for r in restored)
     return RedirectResponse(
-        f"/cases/{case_id}/versies/auto/{checkpoint_id}?teruggezet={len(restored)}&bewaard={kept}",
+        f"/cases/{case_id}/versies/auto/{checkpoint_id}?teruggezet={_outcome_query(outcome)}",
         status_code=303,
     )

@@ -12,7 +12,7 @@ from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session, select
 
 from app.crdt.schema import read_document
-from app.models import CheckpointReason, DocumentCheckpoint
+from app.models import CheckpointReason, DocumentCheckpoint, DocumentUpdate
 from app.security import SESSION_COOKIE
 from app.services import checkpoints
 from tests.conftest import ORIGIN, Family, live_session_token, sign_in
@@ -227,3 +227,48 @@ def test_automatic_versions_are_only_for_who_may_read_the_document(
     sign_in(client, family.user("vreemde"))
     assert client.get(url).status_code == 404
     assert client.get(f"/api/cases/{family.case.id}/versions").status_code == 404
+
+
+def test_the_aanspreekpunt_cannot_restore_a_story_the_youth_stopped_her_writing_in(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    youth = family.places["jongere"]
+    story = document_id(db, family.case.id, "verhaal", youth.id)
+    edit(db, story, _tell("Ik wil weer naar school."), family.user("jongere").id)
+    checkpoint = checkpoints.save_if_changed(
+        db, document_id=story, reason=CheckpointReason.periodic
+    )
+    assert checkpoint is not None
+    edit(db, story, _tell("Ik wil een bijbaantje."), family.user("jongere").id)
+    sign_in(client, family.user("jongere"))
+    lezers = client.post(
+        f"/cases/{family.case.id}/docs/{story}/lezers", data={"readers": "default"}
+    )
+    assert lezers.status_code == 303
+    client.post("/logout")
+    sign_in(client, family.user("aanspreekpunt"))
+    url = checkpoints.path_of(checkpoint)
+    assert "Deze versie terugzetten" not in client.get(url).text
+
+    response = client.post(f"{url}/terugzetten", data={"bevestigd": "ja"})
+
+    assert response.status_code == 403
+    assert "Terugzetten kan alleen wie erin mag schrijven." in response.text
+    text = read_document(f"verhaal/{youth.id}", stored_doc(db, story))["hulpvraag"]
+    assert str(text) == "Ik wil een bijbaantje."
+    written = db.exec(
+        select(DocumentUpdate).where(
+            DocumentUpdate.document_id == story,
+            DocumentUpdate.author_user_id == family.user("aanspreekpunt").id,
+        )
+    ).all()
+    assert written == []
+
+
+def _tell(text: str):  # type: ignore[no-untyped-def]
+    def change(doc: Doc) -> None:
+        question = doc.get("hulpvraag", type=Text)
+        del question[:]
+        question.insert(0, text)
+
+    return change

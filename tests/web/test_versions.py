@@ -7,7 +7,7 @@ from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session, select
 
 from app.crdt.schema import read_document
-from app.models import Version, VersionDocument
+from app.models import DocumentUpdate, Version, VersionDocument
 from app.services import versions
 from tests.conftest import Family, sign_in
 from tests.docs_helpers import document_id, edit, stored_doc
@@ -301,3 +301,72 @@ def test_a_passed_evaluation_date_is_not_carried_over(
         json={"title": "Maart", "next_evaluation_date": (today() - timedelta(days=1)).isoformat()},
     )
     assert _adopt(client, family, "Juni")["next_evaluation_date"] is None
+
+
+def _tell(text: str):  # type: ignore[no-untyped-def]
+    """Replace the help question of a story with ``text``."""
+
+    def change(doc: Doc) -> None:
+        question = doc.get("hulpvraag", type=Text)
+        del question[:]
+        question.insert(0, text)
+
+    return change
+
+
+def _help_question(db: Session, story: str, owner: int) -> str:
+    return str(read_document(f"verhaal/{owner}", stored_doc(db, story))["hulpvraag"])
+
+
+def _updates_by(db: Session, doc_id: str, user_id: int | None) -> int:
+    return len(
+        db.exec(
+            select(DocumentUpdate).where(
+                DocumentUpdate.document_id == doc_id, DocumentUpdate.author_user_id == user_id
+            )
+        ).all()
+    )
+
+
+def test_a_restore_leaves_the_story_of_a_youth_who_turned_off_writing_on_her_behalf_as_she_wrote_it(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    youth = family.places["jongere"]
+    story = document_id(db, family.case.id, "verhaal", youth.id)
+    plan = document_id(db, family.case.id, "plan")
+    edit(db, story, _tell("Ik wil weer naar school."), family.user("jongere").id)
+    edit(db, plan, _add_goal("Naar school gaan"), family.user("jongere").id)
+    sign_in(client, family.user("aanspreekpunt"))
+    _adopt(client, family, "Zorgoverleg maart")
+    client.post("/logout")
+    # the youth writes on, and turns off writing on her behalf (the box left unticked)
+    sign_in(client, family.user("jongere"))
+    edit(db, story, _tell("Ik wil een bijbaantje."), family.user("jongere").id)
+    edit(db, plan, lambda doc: doc.get("doelen", type=Array).__delitem__(0), None)
+    lezers = client.post(
+        f"/cases/{family.case.id}/docs/{story}/lezers", data={"readers": "default"}
+    )
+    assert lezers.status_code == 303
+    client.post("/logout")
+    sign_in(client, family.user("aanspreekpunt"))
+    listing = client.get(f"/api/cases/{family.case.id}/documents").json()
+    assert {d["section"]: d["access"] for d in listing}[f"verhaal/{youth.id}"] == "view"
+    helper = family.user("aanspreekpunt").id
+
+    response = client.post(
+        f"/cases/{family.case.id}/versies/1/herstellen", data={"bevestigd": "ja"}
+    )
+
+    assert response.status_code == 303
+    assert _help_question(db, story, youth.id) == "Ik wil een bijbaantje."
+    assert _updates_by(db, story, helper) == 0
+    assert _goal_texts(db, plan) == ["Naar school gaan"]  # what she may edit is restored
+    printed = client.get(f"/cases/{family.case.id}/print").text  # the live state, via the rooms
+    assert "Ik wil een bijbaantje." in printed and "Ik wil weer naar school." not in printed
+    page = client.get(response.headers["location"]).text
+    name = family.user("jongere").name
+    assert (
+        f"Het eigen verhaal van {name} is niet teruggezet: alleen {name} mag daarin schrijven."
+        in page
+    )
+    assert "De inhoud van versie 1 staat weer in het plan (1 stuk aangepast)." in page
