@@ -89,22 +89,38 @@ const numberField = (ctx, field, target, path) => {
     else input.removeAttribute('aria-invalid')
   }
   // Stored on every keystroke, like text: a value kept only until the field is left would be
-  // lost by a reload or a closed tab right after typing it.
+  // lost by a reload or a closed tab right after typing it. A number stored on the way to one
+  // that is not allowed (the "1" of "11", the "7" of "7,5") is taken back: what was stored
+  // when this person started typing here stays until they type an allowed number.
+  let before = target.map.get(field.key)
+  let mine = false // the stored value is one this field wrote while typing
+  const store = (value) => {
+    setOrDelete(target.map, field.key, value)
+    mine = true
+  }
+  input.addEventListener('focus', () => {
+    before = target.map.get(field.key)
+    mine = false
+  })
   input.addEventListener('input', () => {
     if (input.readOnly) return
     if (input.value === '' && !input.validity.badInput) {
       showError('')
-      setOrDelete(target.map, field.key, null)
+      store(null)
       return
     }
     const number = Number(input.value)
     if (input.value === '' || !Number.isInteger(number) || number < field.min || number > field.max) {
-      // what was typed stays in the field, so it can be corrected; the stored value stays too
-      showError(`Vul een heel getal in van ${field.min} tot en met ${field.max}.`)
+      // what was typed stays in the field, so it can be corrected
+      showError(`Niet opgeslagen: vul een heel getal in van ${field.min} tot en met ${field.max}.`)
+      if (mine) {
+        setOrDelete(target.map, field.key, before ?? null)
+        mine = false
+      }
       return
     }
     showError('')
-    if (target.map.get(field.key) !== number) setOrDelete(target.map, field.key, number)
+    if (target.map.get(field.key) !== number) store(number)
   })
   const stop = watchKey(target.map, [field.key], () => {
     const value = target.map.get(field.key)
