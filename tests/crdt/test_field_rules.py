@@ -82,19 +82,44 @@ def test_the_rules_come_from_the_schema() -> None:
         "domein.inkomen",
         "domein.welzijn",
     }
-    # the self-reliance score and whether the norm is met: professionals only
-    assert {(r.root.removeprefix("domein."), r.key) for r in perspectief} == {
-        (domain, key)
-        for domain in ("steun", "wonen", "school_werk", "inkomen", "welzijn")
-        for key in ("zelfredzaamheid", "norm_gehaald")
+    # the self-reliance score and whether the norm is met: professionals only; the youth's own
+    # score: the youth, or the aanspreekpunt with her
+    domains = ("steun", "wonen", "school_werk", "inkomen", "welzijn")
+    assert {(r.root.removeprefix("domein."), r.key, r.roles) for r in perspectief} == {  # type: ignore[attr-defined]
+        (domain, key, frozenset(roles))
+        for domain in domains
+        for key, roles in (
+            ("zelfredzaamheid", {"aanspreekpunt", "specialist"}),
+            ("norm_gehaald", {"aanspreekpunt", "specialist"}),
+            ("schaal_jongere", {"jongere", "aanspreekpunt"}),
+        )
     }
-    assert all(
-        isinstance(r, RoleOnlyValue) and r.roles == {"aanspreekpunt", "specialist"}
-        for r in perspectief
-    )
     assert rules_for_section("analyse") == (OwnEntryOnly("herkenning", frozenset({"toelichting"})),)
     for section in ("plan", "veiligheid", "verhaal/3"):
         assert rules_for_section(section) == ()
+
+
+def test_a_parent_cannot_change_the_youths_own_score(
+    connect: Connect, family: Family, db: Session
+) -> None:
+    doc_id = doc_id_of(db, family, Section.perspectief)
+    with connect(family.user("jongere"), doc_id) as ws:
+        sanne = YClient(ws, field=f"{SCORE_ROOT}.huidige_situatie").sync()
+        change(sanne, lambda doc: doc.get(SCORE_ROOT, type=Map).__setitem__("schaal_jongere", 6))
+        sanne.barrier()
+    with connect(family.user("moeder"), doc_id) as ws:
+        marieke = YClient(ws, field=f"{SCORE_ROOT}.huidige_situatie").sync()
+        change(
+            marieke,
+            both(
+                lambda doc: doc.get(SCORE_ROOT, type=Map).__setitem__("schaal_jongere", 2),
+                type_situation("Het gaat beter."),
+            ),
+        )
+        marieke.barrier()
+    kept = stored(db, doc_id)
+    assert kept.get(SCORE_ROOT, type=Map).get("schaal_jongere") == 6
+    assert situation(kept) == "Het gaat beter."
 
 
 def test_a_parent_cannot_set_the_score_and_the_rest_of_their_change_is_kept(
