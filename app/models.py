@@ -11,7 +11,17 @@ import enum
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -148,10 +158,27 @@ class Case(SQLModel, table=True):
     )
 
 
+# A place is active while ``active_to`` is NULL: removal sets it to the moment of removal.
+ACTIVE_PLACE = "active_to IS NULL"
+
+
 class Participant(SQLModel, table=True):
-    """A person's place in a case. Removal sets ``active_to``; the row stays for the log."""
+    """A person's place in a case. Removal sets ``active_to``; the row stays for the log.
+
+    A person has at most one active place per case: the database refuses a second one (a
+    partial unique index), so two requests at the same moment cannot both add them."""
 
     __tablename__ = "participants"
+    __table_args__ = (
+        Index(
+            "uq_participants_one_active_place",
+            "case_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_PLACE),
+            postgresql_where=text(ACTIVE_PLACE),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True, max_length=32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -247,3 +248,82 @@ def test_migration_0012_seals_every_two_factor_secret_and_drops_the_plain_column
         back = dict(conn.execute(sa.text("SELECT id, totp_secret FROM users")).all())
     engine.dispose()
     assert back == {1: plain, 2: None}
+
+
+def test_migration_0013_ends_all_but_the_oldest_active_place_of_a_person_in_a_case(
+    tmp_path,
+) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from app.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'doubles.db'}"
+    command.upgrade(alembic_config(url), "0012")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for user_id in (1, 2):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, name, password_hash, is_active, created_at, "
+                    "is_professional, is_admin) VALUES (:id, :email, 'A', 'x', 1, "
+                    "'2026-01-01 00:00:00', 0, 0)"
+                ),
+                {"id": user_id, "email": f"a{user_id}@voorbeeld.nl"},
+            )
+        for case_id in ("c1", "c2"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO cases (id, label, youth_birth_date, created_by_id, created_at, "
+                    "audit_seq) VALUES (:id, 'Gezin', '2012-01-01', 1, '2026-01-01 00:00:00', 0)"
+                ),
+                {"id": case_id},
+            )
+        # (id, case, person, active_from, active_to): person 1 accepted one invitation three
+        # times at once in c1; person 2 was removed once from c1 and is in c1 and c2 again
+        for place_id, case_id, user_id, since, until in [
+            (1, "c1", 1, "2026-01-01 10:00:00.000002", None),
+            (2, "c1", 1, "2026-01-01 10:00:00.000001", None),
+            (3, "c1", 1, "2026-01-01 10:00:00.000003", None),
+            (4, "c1", 2, "2025-01-01 10:00:00", "2025-06-01 10:00:00"),
+            (5, "c1", 2, "2026-01-01 10:00:00", None),
+            (6, "c2", 2, "2026-01-01 10:00:00", None),
+        ]:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO participants (id, case_id, user_id, role, gezag, "
+                    "safety_closed, active_from, active_to) VALUES (:id, :case_id, :user_id, "
+                    "'netwerk', 0, 0, :since, :until)"
+                ),
+                {
+                    "id": place_id,
+                    "case_id": case_id,
+                    "user_id": user_id,
+                    "since": since,
+                    "until": until,
+                },
+            )
+    engine.dispose()
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        active = (
+            conn.execute(sa.text("SELECT id FROM participants WHERE active_to IS NULL ORDER BY id"))
+            .scalars()
+            .all()
+        )
+        still_removed = conn.execute(
+            sa.text("SELECT active_to FROM participants WHERE id = 4")
+        ).scalar()
+    engine.dispose()
+    assert active == [2, 5, 6]  # the oldest place of person 1 in c1 stays; the others end
+    assert str(still_removed).startswith("2025-06-01")
+    engine = create_engine(url)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO participants (case_id, user_id, role, gezag, safety_closed, "
+                "active_from) VALUES ('c1', 1, 'netwerk', 0, 0, '2026-02-01 10:00:00')"
+            )
+        )
+    engine.dispose()

@@ -70,6 +70,30 @@ def create_user(
 ) -> User:
     """Create an account. Raises InvalidInput with field errors in Dutch. Only an
     administrator's tools (``eenplan create-user``) pass ``is_professional``/``is_admin``."""
+    user = add_user(
+        session,
+        email=email,
+        name=name,
+        password=password,
+        is_professional=is_professional,
+        is_admin=is_admin,
+    )
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    is_professional: bool = False,
+    is_admin: bool = False,
+) -> User:
+    """Add an account in the caller's transaction (a step: the caller commits), as
+    ``create_user`` checks it."""
     errors: dict[str, str] = {}
     if problem := email_problem(email):
         errors["email"] = problem
@@ -89,8 +113,7 @@ def create_user(
         is_admin=is_admin,
     )
     session.add(user)
-    session.commit()
-    session.refresh(user)
+    session.flush()
     return user
 
 

@@ -57,12 +57,20 @@ class Member:
         return ROLE_LABELS[self.participant.role]
 
 
+def active_places(session: Session, *, user_id: int, case_id: str) -> list[Participant]:
+    """Every active place of the user in the case, oldest first. The database allows one;
+    removal ends them all anyway, so a place that slipped in earlier cannot keep access."""
+    rows = session.exec(
+        select(Participant)
+        .where(Participant.case_id == case_id, Participant.user_id == user_id)
+        .order_by(col(Participant.active_from), col(Participant.id))
+    ).all()
+    return [p for p in rows if p.is_active]
+
+
 def find_active_participant(session: Session, *, user_id: int, case_id: str) -> Participant | None:
     """The user's active place in the case, or None."""
-    rows = session.exec(
-        select(Participant).where(Participant.case_id == case_id, Participant.user_id == user_id)
-    ).all()
-    return next((p for p in rows if p.is_active), None)
+    return next(iter(active_places(session, user_id=user_id, case_id=case_id)), None)
 
 
 def active_participant(session: Session, *, user: User, case_id: str) -> Participant:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -24,12 +26,14 @@ from app.services.access_bus import AccessBus
 from app.services.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from app.services.membership import (
     ROLE_LABELS,
+    active_places,
     active_with_role,
     find_active_participant,
     require_aanspreekpunt,
 )
 from app.settings import Settings
 
+ALREADY_TAKES_PART = "Je doet al mee in deze casus."
 INVITATION_GONE = (
     "Deze uitnodiging werkt niet meer. Misschien is hij al gebruikt of verlopen. "
     "Vraag het vaste aanspreekpunt om een nieuwe uitnodiging."
@@ -189,55 +193,126 @@ def accept_invitation(
 ) -> User:
     """Accept an invitation, only for the invited address: with the signed-in account of that
     address, an existing account of it (throttled password check; an account with two-factor
-    sign-in signs in first), or a new account for it. Anyone else gets Forbidden."""
+    sign-in signs in first), or a new account for it. Anyone else gets Forbidden.
+
+    An invitation is used once, also when it is sent from several tabs at the same moment: the
+    first to claim it adds the place; the others get Conflict (409, "you already take part")
+    when that made them a participant, Gone (410) otherwise."""
     invitation = open_invitation(session, token=token)
     case = session.get(Case, invitation.case_id)
     assert case is not None
+    user = _existing_invitee(
+        session,
+        invitation=invitation,
+        signed_in=signed_in,
+        password=password,
+        client_ip=client_ip,
+        settings=settings,
+    )
+    if user is not None and _takes_part(session, user, case.id):
+        raise Conflict(ALREADY_TAKES_PART)
+    if not _claim(session, invitation):
+        session.rollback()
+        if user is not None and _takes_part(session, user, case.id):
+            raise Conflict(ALREADY_TAKES_PART)
+        raise Gone(INVITATION_GONE)
+    try:
+        if user is None:
+            user = accounts.add_user(session, email=invitation.email, name=name, password=password)
+        add_participant(
+            session,
+            case=case,
+            user=user,
+            role=invitation.role,
+            gezag=invitation.gezag,
+            organisation=invitation.organisation,
+        )
+        invitation.accepted_by_id = user.id
+        session.add(invitation)
+        session.commit()
+    except InvalidInput:
+        session.rollback()  # the invitation stays unused
+        raise
+    except IntegrityError:
+        # the database allows one active place per person per case: they got one just now
+        session.rollback()
+        if user is not None and _takes_part(session, user, case.id):
+            raise Conflict(ALREADY_TAKES_PART) from None
+        raise
+    return user
+
+
+def _existing_invitee(
+    session: Session,
+    *,
+    invitation: Invitation,
+    signed_in: User | None,
+    password: str,
+    client_ip: str,
+    settings: Settings,
+) -> User | None:
+    """The account that accepts ``invitation``; None when a new account is to be made."""
     if signed_in is not None:
         if not invitation_is_for(invitation, signed_in):
             raise Forbidden(wrong_account_message(invitation, signed_in))
-        user = signed_in
-    else:
-        existing = accounts.find_user_by_email(session, invitation.email)
-        if existing is not None and existing.uses_two_factor:
-            raise Forbidden(
-                "Log eerst in met je account. Open daarna deze link opnieuw om mee te doen."
-            )
-        if existing is not None:
-            if not accounts.check_password(
-                session,
-                user=existing,
-                email=existing.email,
-                password=password,
-                client_ip=client_ip,
-                settings=settings,
-            ):
-                raise InvalidInput(
-                    "Controleer de velden hieronder.",
-                    field_errors={
-                        "password": "Dit wachtwoord klopt niet bij je bestaande account."
-                    },
-                )
-            user = existing
-        else:
-            user = accounts.create_user(
-                session, email=invitation.email, name=name, password=password
-            )
-    if find_active_participant(session, user_id=user.id, case_id=case.id):  # type: ignore[arg-type]
-        raise Conflict("Je doet al mee in deze casus.")
-    add_participant(
+        return signed_in
+    existing = accounts.find_user_by_email(session, invitation.email)
+    if existing is None:
+        return None
+    if existing.uses_two_factor:
+        raise Forbidden(
+            "Log eerst in met je account. Open daarna deze link opnieuw om mee te doen."
+        )
+    if not accounts.check_password(
         session,
-        case=case,
-        user=user,
-        role=invitation.role,
-        gezag=invitation.gezag,
-        organisation=invitation.organisation,
+        user=existing,
+        email=existing.email,
+        password=password,
+        client_ip=client_ip,
+        settings=settings,
+    ):
+        raise InvalidInput(
+            "Controleer de velden hieronder.",
+            field_errors={"password": "Dit wachtwoord klopt niet bij je bestaande account."},
+        )
+    return existing
+
+
+def _claim(session: Session, invitation: Invitation) -> bool:
+    """Mark ``invitation`` used if it still can be used, in the caller's transaction. One
+    conditional UPDATE: of two requests at the same moment the second waits for the first to
+    end (a row lock on PostgreSQL, the write lock on SQLite) and then finds it used."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Invitation)
+        .where(
+            col(Invitation.id) == invitation.id,
+            col(Invitation.accepted_at).is_(None),
+            col(Invitation.revoked_at).is_(None),
+            col(Invitation.expires_at) > now,
+        )
+        .values(accepted_at=now)
+        .execution_options(synchronize_session=False)
     )
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_id = user.id
-    session.add(invitation)
-    session.commit()
-    return user
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    invitation.accepted_at = now
+    return True
+
+
+def _takes_part(session: Session, user: User, case_id: str) -> bool:
+    return find_active_participant(session, user_id=user.id, case_id=case_id) is not None  # type: ignore[arg-type]
+
+
+def case_already_joined(session: Session, *, token: str, user: User) -> str | None:
+    """The case of the invitation behind ``token`` when ``user`` already takes part in it (a
+    used link opened again, or a second tab that lost to the first): the place to send them."""
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    ).first()
+    if invitation is None or not _takes_part(session, user, invitation.case_id):
+        return None
+    return invitation.case_id
 
 
 def wrong_account_message(invitation: Invitation, user: User) -> str:
@@ -289,11 +364,14 @@ def _case_participant(session: Session, case_id: str, participant_id: int) -> Pa
     return participant
 
 
-def _remaining_aanspreekpunten(session: Session, case_id: str, without: int) -> int:
-    return sum(
-        1
-        for p in active_with_role(session, case_id=case_id, role=Role.aanspreekpunt)
-        if p.id != without
+def _remaining_aanspreekpunten(session: Session, case_id: str, without_user_id: int) -> int:
+    """How many other people are vast aanspreekpunt here (people, not places)."""
+    return len(
+        {
+            p.user_id
+            for p in active_with_role(session, case_id=case_id, role=Role.aanspreekpunt)
+            if p.user_id != without_user_id
+        }
     )
 
 
@@ -320,7 +398,7 @@ def change_participant(
     if (
         participant.role == Role.aanspreekpunt
         and parsed_role != Role.aanspreekpunt
-        and _remaining_aanspreekpunten(session, case_id, participant.id or 0) == 0
+        and _remaining_aanspreekpunten(session, case_id, participant.user_id) == 0
     ):
         raise InvalidInput(
             "Een casus heeft altijd een vast aanspreekpunt.",
@@ -374,13 +452,16 @@ def remove_participant(
     participant = _case_participant(session, case_id, participant_id)
     if (
         participant.role == Role.aanspreekpunt
-        and _remaining_aanspreekpunten(session, case_id, participant.id or 0) == 0
+        and _remaining_aanspreekpunten(session, case_id, participant.user_id) == 0
     ):
         raise InvalidInput(
             "Een casus heeft altijd een vast aanspreekpunt. Geef eerst iemand anders die rol."
         )
-    participant.active_to = utcnow()
-    session.add(participant)
+    now = utcnow()
+    # every active place of this person here, not only this one: none may keep access
+    for place in active_places(session, user_id=participant.user_id, case_id=case_id):
+        place.active_to = now
+        session.add(place)
     _log_change(
         session, me=me, actor=actor, participant=participant, detail="Verwijderd uit de casus"
     )

@@ -11,7 +11,14 @@ from sqlmodel import Session
 
 from app.models import AuthLevel, Case, Invitation, User
 from app.services import accounts, participants, two_factor
-from app.services.errors import Forbidden, InvalidInput, ServiceError, TooManyAttempts
+from app.services.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    ServiceError,
+    TooManyAttempts,
+)
 from app.web import confirm
 from app.web import participants as participants_page
 from app.web.auth import set_session_cookie
@@ -110,14 +117,26 @@ def invitation_page(
     try:
         invitation = participants.open_invitation(session, token=token)
     except ServiceError as exc:
-        return render(
-            request,
-            "pages/invitation_gone.html",
-            {"user": user, "message": exc.message},
-            status_code=exc.status_code,
-        )
+        return _used_invitation(request, session, user, token, exc)
     return render(
         request, "pages/invitation.html", _invitation_context(session, invitation, user, token)
+    )
+
+
+def _used_invitation(
+    request: Request, session: Session, user: User | None, token: str, exc: ServiceError
+) -> Response:
+    """A link that no longer works: someone who already takes part in its case goes there;
+    anyone else gets the page that says so."""
+    if user is not None:
+        case_id = participants.case_already_joined(session, token=token, user=user)
+        if case_id is not None:
+            return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    return render(
+        request,
+        "pages/invitation_gone.html",
+        {"user": user, "message": exc.message},
+        status_code=exc.status_code,
     )
 
 
@@ -155,12 +174,7 @@ def accept_invitation(
     try:
         invitation = participants.open_invitation(session, token=token)
     except ServiceError as exc:
-        return render(
-            request,
-            "pages/invitation_gone.html",
-            {"user": user, "message": exc.message},
-            status_code=exc.status_code,
-        )
+        return _used_invitation(request, session, user, token, exc)
     context = _invitation_context(session, invitation, user, token)
     context["form"] = {"name": name}
     if user is None and not context["has_account"] and password != password_again:
@@ -189,6 +203,13 @@ def accept_invitation(
     except Forbidden as exc:
         context["error"] = exc.message
         return render(request, "pages/invitation.html", context, status_code=403)
+    except Conflict:
+        if user is None:
+            raise
+        # already in this case, e.g. a second tab that sent the form at the same moment
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    except Gone as exc:  # used or revoked while this request was on its way
+        return _used_invitation(request, session, user, token, exc)
     response = RedirectResponse(f"/cases/{case_id}?welkom=1", status_code=303)
     if user is None:
         must_enrol = two_factor.is_required(session, user=accepted_by, settings=settings)

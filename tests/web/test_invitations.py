@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session, select
 
 from app.models import Document, Invitation, OutboxMessage, Participant, Role, Section, utcnow
 from app.services import accounts
-from tests.conftest import PASSWORD, Family, sign_in
+from tests.conftest import ORIGIN, PASSWORD, Family, sign_in
 
 
 def _invite(
@@ -239,3 +242,84 @@ def test_the_password_check_of_an_invitation_is_throttled(
     codes = [client.post(path, data={"password": f"gok-nummer-{n}"}).status_code for n in range(6)]
     assert codes == [422] * 5 + [429]
     assert "te vaak" in client.post(path, data={"password": "nog-een-gok"}).text
+
+
+def _accept_in_tabs_at_once(app, client: TestClient, path: str, tabs: int) -> list[Response]:  # type: ignore[no-untyped-def]
+    """The signed-in invitee sends the accept form from ``tabs`` tabs at the same moment: each
+    tab its own client (its own request, database session and thread)."""
+    barrier = threading.Barrier(tabs)
+    clients = [
+        TestClient(
+            app,
+            headers={"Origin": ORIGIN},
+            cookies=dict(client.cookies.items()),
+            follow_redirects=False,
+            raise_server_exceptions=False,
+        )
+        for _ in range(tabs)
+    ]
+
+    def accept(tab: TestClient) -> Response:
+        barrier.wait()
+        return tab.post(path, data={})
+
+    with ThreadPoolExecutor(max_workers=tabs) as pool:
+        return list(pool.map(accept, clients))
+
+
+def _active_places(db: Session, family: Family, user_id: int) -> list[Participant]:
+    db.expire_all()
+    rows = db.exec(
+        select(Participant).where(
+            Participant.case_id == family.case.id, Participant.user_id == user_id
+        )
+    ).all()
+    return [p for p in rows if p.is_active]
+
+
+def test_one_invitation_accepted_in_eight_tabs_at_once_gives_one_place_and_no_error(
+    app, client: TestClient, family: Family, db: Session
+) -> None:
+    stranger = family.user("vreemde")
+    path = _invite(client, family, stranger.email, "netwerk")
+    sign_in(client, stranger)
+    responses = _accept_in_tabs_at_once(app, client, path, tabs=8)
+    assert [r.status_code for r in responses] == [303] * 8, [r.text for r in responses]
+    places = {r.headers["location"] for r in responses}
+    assert places <= {f"/cases/{family.case.id}?welkom=1", f"/cases/{family.case.id}"}
+    assert len(_active_places(db, family, stranger.id)) == 1  # type: ignore[arg-type]
+    db.expire_all()
+    invitation = db.exec(select(Invitation).where(Invitation.email == stranger.email)).one()
+    assert invitation.accepted_at is not None and invitation.accepted_by_id == stranger.id
+
+
+def test_someone_who_accepted_in_many_tabs_at_once_has_no_access_after_removal(
+    app, client: TestClient, family: Family, db: Session
+) -> None:
+    stranger = family.user("vreemde")
+    path = _invite(client, family, stranger.email, "netwerk")
+    sign_in(client, stranger)
+    _accept_in_tabs_at_once(app, client, path, tabs=8)
+    place = _active_places(db, family, stranger.id)[0]  # type: ignore[arg-type]
+    with TestClient(app, headers={"Origin": ORIGIN}, follow_redirects=False) as lead:
+        sign_in(lead, family.user("aanspreekpunt"))
+        removed = lead.post(
+            f"/cases/{family.case.id}/deelnemers/{place.id}/verwijderen",
+            data={"bevestigd": "ja"},
+        )
+        assert removed.status_code == 303
+    assert _active_places(db, family, stranger.id) == []  # type: ignore[arg-type]
+    assert client.get(f"/cases/{family.case.id}").status_code == 404
+    assert client.get(f"/api/cases/{family.case.id}/documents").status_code == 404
+
+
+def test_a_used_invitation_takes_the_signed_in_invitee_to_their_case(
+    client: TestClient, family: Family
+) -> None:
+    stranger = family.user("vreemde")
+    path = _invite(client, family, stranger.email, "netwerk")
+    sign_in(client, stranger)
+    assert client.post(path, data={}).status_code == 303
+    for again in (client.get(path), client.post(path, data={})):
+        assert again.status_code == 303
+        assert again.headers["location"] == f"/cases/{family.case.id}"
