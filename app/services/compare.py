@@ -65,7 +65,7 @@ def comparison(session: Session, *, user: User, case_id: str, van: int, naar: st
     before = versions.get_version(session, case_id=case_id, number=van or history[0].number)
     after = None
     if naar != "nu":
-        number = int(naar) if naar.isdigit() else -1
+        number = int(naar) if _is_row_number(naar) else -1
         after = versions.get_version(session, case_id=case_id, number=number)
     return Comparison(
         case=mine.case,
@@ -148,7 +148,7 @@ def diff_section(
             _diff_record(block["fields"], old or {}, new or {}, label, names, changes, key)
         elif block["kind"] == "per_participant":
             for pid in sorted(set(old or {}) | set(new or {}), key=str):
-                who = names.get(int(pid), "iemand") if str(pid).isdigit() else str(pid)
+                who = names.get(int(pid), "iemand") if _is_row_number(str(pid)) else str(pid)
                 before_answer = (old or {}).get(pid) or {}
                 after_answer = (new or {}).get(pid) or {}
                 _diff_record(
@@ -234,3 +234,8 @@ def _summary(item_schema: dict[str, Any], item: dict[str, Any], names: dict[int,
         if value:
             parts.append(f"{f['label']} {value}")
     return " · ".join(parts)
+
+
+def _is_row_number(text: str) -> bool:
+    """ASCII digits of a number a row can have ("²" passes ``str.isdigit``; ``int`` refuses it)."""
+    return text.isascii() and text.isdigit() and len(text) <= 15

@@ -134,7 +134,9 @@ def qr_svg(user: User, secret: str) -> str:
 
 
 def _normalise(code: str) -> str:
-    return "".join(ch for ch in code.lower() if ch.isalnum())
+    """Lower case, without spaces or dashes; only ASCII letters and digits count ("²" or "٣"
+    are not a digit of a code)."""
+    return "".join(ch for ch in code.lower() if ch.isascii() and ch.isalnum())
 
 
 def _recovery_hash(code: str) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import accounts
-from app.web.deps import CurrentUser, SessionDep
+from app.web.deps import CurrentUser, RowInPath, SessionDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -34,7 +34,7 @@ def accounts_page(
 def set_professional(
     session: SessionDep,
     user: CurrentUser,
-    user_id: int,
+    user_id: RowInPath,
     professional: Annotated[str, Form()] = "",
 ) -> Response:
     accounts.set_professional(session, actor=user, user_id=user_id, value=professional == "ja")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -124,3 +124,10 @@ def get_client_ip(request: Request, settings: SettingsDep) -> str:
 
 
 ClientIP = Annotated[str, Depends(get_client_ip)]
+
+
+# Ids and numbers in addresses: larger than any row can have (SQLite cannot even compare a
+# number past 2**63), so a made-up huge one is refused as invalid instead of failing inside.
+MAX_ROW_NUMBER = 2**53
+RowInPath = Annotated[int, Path(ge=0, le=MAX_ROW_NUMBER)]
+RowInQuery = Annotated[int, Query(ge=0, le=MAX_ROW_NUMBER)]

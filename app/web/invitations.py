@@ -22,7 +22,7 @@ from app.services.errors import (
 from app.web import confirm
 from app.web import participants as participants_page
 from app.web.auth import set_session_cookie
-from app.web.deps import ClientIP, CurrentUser, OptionalUser, SessionDep, SettingsDep
+from app.web.deps import ClientIP, CurrentUser, OptionalUser, RowInPath, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -80,7 +80,7 @@ def revoke_invitation(
     session: SessionDep,
     user: CurrentUser,
     case_id: str,
-    invitation_id: int,
+    invitation_id: RowInPath,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
     if not confirm.is_confirmed(bevestigd):

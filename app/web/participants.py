@@ -13,7 +13,7 @@ from app.models import Role, User
 from app.services import cases, membership, participants
 from app.services.errors import InvalidInput
 from app.web import confirm
-from app.web.deps import AccessBusDep, CurrentUser, SessionDep
+from app.web.deps import AccessBusDep, CurrentUser, RowInPath, SessionDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -51,7 +51,7 @@ def change_participant(
     bus: AccessBusDep,
     user: CurrentUser,
     case_id: str,
-    participant_id: int,
+    participant_id: RowInPath,
     role: Annotated[str, Form()] = "",
     gezag: Annotated[bool, Form()] = False,
     safety_closed: Annotated[bool, Form()] = False,
@@ -87,7 +87,7 @@ def remove_participant(
     bus: AccessBusDep,
     user: CurrentUser,
     case_id: str,
-    participant_id: int,
+    participant_id: RowInPath,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
     if not confirm.is_confirmed(bevestigd):

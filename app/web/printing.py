@@ -12,7 +12,7 @@ from app.models import today
 from app.pdf import html_to_pdf
 from app.services import audit, documents, printing, versions
 from app.services.live_documents import current_states
-from app.web.deps import CurrentUser, RoomsDep, SessionDep
+from app.web.deps import CurrentUser, RoomsDep, RowInPath, SessionDep
 from app.web.headers import content_disposition
 from app.web.templating import render
 
@@ -102,7 +102,7 @@ async def print_version(
     rooms: RoomsDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
 ) -> Response:
     return await _print(request, session, rooms, user, case_id, number, as_pdf=False)
 
@@ -114,6 +114,6 @@ async def print_version_pdf(
     rooms: RoomsDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
 ) -> Response:
     return await _print(request, session, rooms, user, case_id, number, as_pdf=True)

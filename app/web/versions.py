@@ -31,7 +31,7 @@ from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.live_documents import current_states
 from app.settings import Settings
 from app.web import confirm
-from app.web.deps import CurrentUser, RoomsDep, SessionDep, SettingsDep
+from app.web.deps import CurrentUser, RoomsDep, RowInPath, RowInQuery, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter()
@@ -220,7 +220,7 @@ def _version_context(
     session: SessionDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
     kept: str = "",
     left: str = "",
 ) -> dict[str, Any]:
@@ -259,7 +259,7 @@ async def compare_page(
     rooms: RoomsDep,
     user: CurrentUser,
     case_id: str,
-    van: int = 0,
+    van: RowInQuery = 0,
     naar: str = "nu",
 ) -> Response:
     wanted = await run_in_threadpool(
@@ -288,7 +288,7 @@ def version_page(
     session: SessionDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
     bewaard: str = "",
     niet: str = "",
 ) -> Response:
@@ -302,7 +302,7 @@ def approve(
     session: SessionDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
     decision: Annotated[str, Form()] = "",
     remark: Annotated[str, Form()] = "",
 ) -> Response:
@@ -328,7 +328,7 @@ async def restore_version(
     rooms: RoomsDep,
     user: CurrentUser,
     case_id: str,
-    number: int,
+    number: RowInPath,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
     """Write the content of an earlier version as a new change; live editors see it arrive.
@@ -386,7 +386,7 @@ def _kept_lines(
     read."""
     lines = []
     for part in ids.split(","):
-        if part.isdigit():
+        if part.isascii() and part.isdigit() and len(part) <= 15:
             try:
                 lines.append(
                     checkpoints.get_checkpoint(
@@ -417,7 +417,7 @@ def checkpoint_page(
     session: SessionDep,
     user: CurrentUser,
     case_id: str,
-    checkpoint_id: int,
+    checkpoint_id: RowInPath,
     bewaard: str = "",
     niet: str = "",
 ) -> Response:
@@ -452,7 +452,7 @@ async def restore_checkpoint(
     rooms: RoomsDep,
     user: CurrentUser,
     case_id: str,
-    checkpoint_id: int,
+    checkpoint_id: RowInPath,
     bevestigd: Annotated[str, Form()] = "",
 ) -> Response:
     """Bring an automatic version back as a new change (anyone who may edit the document)."""
