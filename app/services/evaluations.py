@@ -32,6 +32,7 @@ from app.models import (
     Section,
     User,
     Version,
+    today,
     utcnow,
 )
 from app.services import documents, notifications
@@ -126,6 +127,18 @@ def rounds_of(session: Session, *, case_id: str) -> list[EvaluationRound]:
     )
 
 
+ROUND_AHEAD_DAYS = 366
+
+
+def _meeting_date_problem(meeting: date) -> str | None:
+    """A round asks for scores before a zorgoverleg that is still to come (today counts)."""
+    if meeting < today():
+        return "Die datum is al voorbij. Kies de dag van het volgende zorgoverleg."
+    if (meeting - today()).days > ROUND_AHEAD_DAYS:
+        return "Die datum ligt meer dan een jaar vooruit. Kies de dag van het volgende zorgoverleg."
+    return None
+
+
 def open_round(
     session: Session, *, actor: User, case_id: str, settings: Settings, meeting_date: str = ""
 ) -> EvaluationRound:
@@ -144,6 +157,8 @@ def open_round(
                 "Controleer de datum.",
                 field_errors={"meeting_date": "Vul de datum in als dag, maand en jaar."},
             ) from None
+        if problem := _meeting_date_problem(meeting):
+            raise InvalidInput("Controleer de datum.", field_errors={"meeting_date": problem})
     if open_round_of(session, case_id=case_id) is not None:
         raise Conflict(ALREADY_OPEN)
     evaluation = EvaluationRound(

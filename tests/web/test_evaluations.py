@@ -4,12 +4,13 @@ own scores on the case page, adopting the next version closes it; missing stays 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import EvaluationAnswer
+from app.models import EvaluationAnswer, today
 from app.services import consent, evaluations
 from app.services.access_bus import AccessBus
 from tests.conftest import Family, sign_in
@@ -91,6 +92,15 @@ def test_only_the_aanspreekpunt_opens_a_round_and_only_one_at_a_time(
     assert wrong_date.status_code == 422
     assert "Vul de datum in als dag, maand en jaar." in wrong_date.text
     assert 'value="morgen"' in wrong_date.text
+    for when, said in [
+        (today() - timedelta(days=1), "Die datum is al voorbij."),
+        (date(2020, 1, 1), "Die datum is al voorbij."),
+        (today() + timedelta(days=400), "meer dan een jaar vooruit"),
+    ]:
+        refused = client.post(
+            f"/cases/{family.case.id}/evaluatie/starten", data={"meeting_date": when.isoformat()}
+        )
+        assert refused.status_code == 422 and said in refused.text, when
     _open(client, family)
     again = client.post(f"/cases/{family.case.id}/evaluatie/starten")
     assert again.status_code == 409
@@ -227,8 +237,9 @@ def test_the_json_api_opens_a_round_and_takes_scores_with_the_same_rules(
     assert client.post(api, json={}).status_code == 403
     assert client.post(f"{api}/scores", json={"scores": {"domein.wonen": 5}}).status_code == 409
     sign_in(client, family.user("aanspreekpunt"))
-    opened = client.post(api, json={"meeting_date": "2026-12-15"})
-    assert opened.status_code == 201 and opened.json()["meeting_date"] == "2026-12-15"
+    meeting = (today() + timedelta(days=15)).isoformat()
+    opened = client.post(api, json={"meeting_date": meeting})
+    assert opened.status_code == 201 and opened.json()["meeting_date"] == meeting
     assert client.post(api, json={}).status_code == 409
     sign_in(client, family.user("jongere"))
     wrong = client.post(f"{api}/scores", json={"scores": {"doel.g1": 12, "domein.wonen": 5}})
@@ -239,6 +250,6 @@ def test_the_json_api_opens_a_round_and_takes_scores_with_the_same_rules(
     body = _progress(client, family)
     goal = next(g for g in body["goals"] if g["id"] == "g1")
     assert {s["name"]: s["score"] for s in goal["scores"]}["Jongere"] == 7
-    assert body["evaluation_round"]["meeting_date"] == "2026-12-15"
+    assert body["evaluation_round"]["meeting_date"] == meeting
     sign_in(client, family.user("vreemde"))
     assert client.post(f"{api}/scores", json={"scores": {"domein.wonen": 5}}).status_code == 404
