@@ -150,6 +150,21 @@ def participant_access(
     )
 
 
+def may_read_plan(session: Session, *, participant: Participant) -> bool:
+    """May ``participant`` read the case's plan today? The same rule as opening the plan
+    document (consent and age included). Whoever may not, may not read what a version says
+    about the plan either: its decisions and the remarks given with the answers."""
+    plan = session.exec(
+        select(Document).where(
+            Document.case_id == participant.case_id, Document.section == Section.plan
+        )
+    ).first()
+    return (
+        plan is not None
+        and participant_access(session, participant=participant, document=plan) is not None
+    )
+
+
 def documents_for_user(session: Session, *, user: User, case_id: str) -> list[DocumentAccess]:
     """Every document of the case the user may open, with their access. 404 for strangers."""
     participant = active_participant(session, user=user, case_id=case_id)

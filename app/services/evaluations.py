@@ -217,10 +217,7 @@ def close_open_round(session: Session, *, case_id: str, version: Version) -> Non
 
 def is_asked(session: Session, participant: Participant) -> bool:
     """Whoever may read the plan is asked (the perspectief has the same readers)."""
-    plan = _plan_document(session, participant.case_id)
-    if plan is None:
-        return False
-    return documents.participant_access(session, participant=participant, document=plan) is not None
+    return documents.may_read_plan(session, participant=participant)
 
 
 def asked_participants(session: Session, *, case_id: str) -> list[Participant]:

@@ -41,9 +41,8 @@ class PrintModel:
     youth_age: int
     members: list[Member]
     names: dict[int, str]
-    version: Version | None
-    approvals: list[versions.ApprovalLine]
-    decisions_from: Version | None
+    version: versions.VersionView | None
+    decisions_from: versions.VersionView | None
     sections: dict[str, PrintedSection] = field(default_factory=dict)
     stories: list[Story] = field(default_factory=list)
     progress: progress.Progress | None = None
@@ -69,6 +68,8 @@ def build(
     members = active_members(session, case_id=case_id)
     names = names_of(members)
     latest = version or versions.latest_version(session, case_id=case_id)
+    # the version as this reader may see it: its decisions and remarks only with the plan
+    shown = versions.view_of(session, version=latest, reader=mine.participant) if latest else None
     model = PrintModel(
         case=mine.case,
         reader=user,
@@ -76,9 +77,8 @@ def build(
         youth_age=mine.youth_age,
         members=members,
         names=names,
-        version=version,
-        approvals=versions.approvals_of(session, version=version) if version else [],
-        decisions_from=latest,
+        version=shown if version else None,
+        decisions_from=shown,
     )
     for access in documents.documents_for_user(session, user=user, case_id=case_id):
         document = access.document

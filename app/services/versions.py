@@ -1,6 +1,11 @@
 """Vaststellen: adopting a named version of all documents of a case, the hash chain that
 guards them, and each participant's answer (akkoord / akkoord met opmerking / niet akkoord).
 
+Everyone in the case sees that a version exists and who adopted it when; what it says (the
+decisions and the remarks given with the answers) only whoever may read the plan at that
+moment. ``view_of`` and ``views_for`` are the only way a version leaves this module for a
+reader, so pages, print, PDF and API follow the same rule.
+
 Document states come from the caller (the room server knows the live state); this module
 only decides and stores.
 """
@@ -13,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.models import (
@@ -28,13 +34,20 @@ from app.models import (
     today,
     utcnow,
 )
-from app.services import audit, evaluations, notifications
-from app.services.errors import InvalidInput, NotFound
+from app.services import audit, documents, evaluations, notifications
+from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.mail_texts import MailKind, notice_line
 from app.services.membership import active_members, active_participant, require_aanspreekpunt
 from app.settings import Settings
 
 GENESIS_HASH = "0" * 64
+
+ALREADY_ADOPTED = "Er is net al een versie vastgesteld. Kijk bij de versies."
+CONTENT_NOT_SHARED = (
+    "De inhoud van deze versie is niet met jou gedeeld. Je ziet niet wat er is besloten en "
+    "welke opmerkingen anderen gaven. Je ziet wel dat de versie er is en wanneer hij is "
+    "vastgesteld."
+)
 
 
 class Decision(enum.StrEnum):
@@ -161,9 +174,31 @@ def adopt(
         content_hash="",
     )
     session.add(version)
-    session.flush()
+    try:
+        session.flush()
+        _freeze(session, version=version, states=states)
+        evaluations.close_open_round(session, case_id=case_id, version=version)
+        audit.add_for_participant(
+            session,
+            participant=active_participant(session, user=actor, case_id=case_id),
+            user=actor,
+            action=audit.Action.version_created,
+            subject=f"versie {version.number}",
+            detail=title,
+        )
+        _ask_for_akkoord(session, actor=actor, version=version, settings=settings)
+        session.commit()
+    except IntegrityError:  # someone adopted this number at the same moment (unique number)
+        session.rollback()
+        raise Conflict(ALREADY_ADOPTED) from None
+    session.refresh(version)
+    return version
+
+
+def _freeze(session: Session, *, version: Version, states: dict[str, bytes]) -> None:
+    """Store what ``version`` freezes of every document of the case, and its content hash."""
     frozen = []
-    for document in case_documents(session, case_id=case_id):
+    for document in case_documents(session, case_id=version.case_id):
         state = states.get(document.id, b"")
         row = VersionDocument(
             version_id=version.id,  # type: ignore[arg-type]
@@ -176,19 +211,6 @@ def adopt(
         frozen.append(row)
     version.content_hash = content_hash(version, frozen)
     session.add(version)
-    evaluations.close_open_round(session, case_id=case_id, version=version)
-    audit.add_for_participant(
-        session,
-        participant=active_participant(session, user=actor, case_id=case_id),
-        user=actor,
-        action=audit.Action.version_created,
-        subject=f"versie {version.number}",
-        detail=title,
-    )
-    _ask_for_akkoord(session, actor=actor, version=version, settings=settings)
-    session.commit()
-    session.refresh(version)
-    return version
 
 
 def carried_evaluation_date(previous: Version | None) -> date | None:
@@ -323,18 +345,101 @@ def record_approval(
 
 @dataclass(frozen=True)
 class ApprovalLine:
+    """One participant's newest answer on a version, as one reader may see it."""
+
     participant: Participant
     user: User
-    approval: Approval | None
+    decision: Decision | None  # None: no answer yet
+    remark: str | None  # None: not shared with the reader
+
+    @property
+    def answered(self) -> bool:
+        return self.decision is not None
 
     @property
     def label(self) -> str:
-        if self.approval is None:
+        if self.decision is None:
             return "Nog geen antwoord"
-        return DECISION_LABELS[Decision(self.approval.decision)]
+        return DECISION_LABELS[self.decision]
 
 
-def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
+@dataclass(frozen=True)
+class VersionView:
+    """One adopted version as one reader may see it.
+
+    Everyone in the case sees that it exists: its number, title, the meeting and the next
+    evaluation date, who adopted it and when, its hash, and who answered what. Its content
+    is only for whoever may read the plan now (``documents.may_read_plan``): for anyone else
+    ``decisions`` is None, and so is every remark but their own (``content_shared`` False).
+    """
+
+    number: int
+    title: str
+    meeting_date: date | None
+    next_evaluation_date: date | None
+    adopted_at: datetime
+    adopted_by_id: int
+    adopted_by: str
+    content_hash: str
+    previous_hash: str
+    content_shared: bool
+    decisions: str | None
+    approvals: list[ApprovalLine]
+
+    @property
+    def not_shared_note(self) -> str:
+        """The line that tells a reader the content is not shared with them ("" when it is)."""
+        return "" if self.content_shared else CONTENT_NOT_SHARED
+
+
+def view_of(session: Session, *, version: Version, reader: Participant) -> VersionView:
+    """``version`` as ``reader`` (a participant of its case) may see it."""
+    shared = documents.may_read_plan(session, participant=reader)
+    return _view(session, version, reader=reader, shared=shared)
+
+
+def views_for(session: Session, *, user: User, case_id: str) -> list[VersionView]:
+    """Every adopted version of the case, newest first, as ``user`` may see it (404 for
+    strangers)."""
+    reader = active_participant(session, user=user, case_id=case_id)
+    shared = documents.may_read_plan(session, participant=reader)
+    return [
+        _view(session, version, reader=reader, shared=shared)
+        for version in list_versions(session, case_id=case_id)
+    ]
+
+
+def _view(session: Session, version: Version, *, reader: Participant, shared: bool) -> VersionView:
+    adopter = session.get(User, version.adopted_by_id)
+    return VersionView(
+        number=version.number,
+        title=version.title,
+        meeting_date=version.meeting_date,
+        next_evaluation_date=version.next_evaluation_date,
+        adopted_at=version.adopted_at,
+        adopted_by_id=version.adopted_by_id,
+        adopted_by=adopter.name if adopter else "onbekend",
+        content_hash=version.content_hash,
+        previous_hash=version.previous_hash,
+        content_shared=shared,
+        decisions=version.decisions if shared else None,
+        approvals=[
+            ApprovalLine(
+                participant,
+                user,
+                Decision(approval.decision) if approval else None,
+                (approval.remark if approval else "")
+                if shared or participant.id == reader.id
+                else None,
+            )
+            for participant, user, approval in _newest_answers(session, version=version)
+        ],
+    )
+
+
+def _newest_answers(
+    session: Session, *, version: Version
+) -> list[tuple[Participant, User, Approval | None]]:
     """For each participant of the case (active now, or who answered): their newest answer."""
     rows = session.exec(
         select(Approval).where(Approval.version_id == version.id).order_by(col(Approval.id))
@@ -342,15 +447,15 @@ def approvals_of(session: Session, *, version: Version) -> list[ApprovalLine]:
     newest: dict[int, Approval] = {}
     for row in rows:
         newest[row.participant_id] = row
-    lines = []
+    lines: list[tuple[Participant, User, Approval | None]] = []
     for member in active_members(session, case_id=version.case_id):
         pid = member.participant.id
-        lines.append(ApprovalLine(member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
+        lines.append((member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
     for pid, approval in newest.items():
         former = session.get(Participant, pid)
         user = session.get(User, former.user_id) if former else None
         if former is not None and user is not None:
-            lines.append(ApprovalLine(former, user, approval))
+            lines.append((former, user, approval))
     return lines
 
 
@@ -372,12 +477,3 @@ def authors_between(
     if upto_update_id is not None:
         query = query.where(DocumentUpdate.id <= upto_update_id)  # type: ignore[operator]
     return sorted(session.exec(query).all())
-
-
-def adopter_names(session: Session, history: list[Version]) -> dict[int, str]:
-    """Who adopted each version, by version number."""
-    names: dict[int, str] = {}
-    for version in history:
-        user = session.get(User, version.adopted_by_id)
-        names[version.number] = user.name if user else "onbekend"
-    return names

@@ -27,7 +27,7 @@ from app.services import (
     restore,
     versions,
 )
-from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.live_documents import current_states
 from app.settings import Settings
 from app.web import confirm
@@ -74,29 +74,32 @@ class VersionCreate(BaseModel):
     next_evaluation_date: str = ""
 
 
-def _version_public(session: SessionDep, version: Version) -> dict[str, Any]:
+def _version_public(view: versions.VersionView) -> dict[str, Any]:
+    """A version for the API. What is not shared with the reader stays as a key with null
+    (``decisions``, a ``remark``), so clients see the same shape; ``content_shared`` says why."""
     return {
         "kind": "vastgesteld",
-        "number": version.number,
-        "title": version.title,
-        "meeting_date": version.meeting_date.isoformat() if version.meeting_date else None,
-        "decisions": version.decisions,
+        "number": view.number,
+        "title": view.title,
+        "meeting_date": view.meeting_date.isoformat() if view.meeting_date else None,
+        "decisions": view.decisions,
         "next_evaluation_date": (
-            version.next_evaluation_date.isoformat() if version.next_evaluation_date else None
+            view.next_evaluation_date.isoformat() if view.next_evaluation_date else None
         ),
-        "adopted_at": version.adopted_at.isoformat(),
-        "adopted_by_id": version.adopted_by_id,
-        "content_hash": version.content_hash,
-        "previous_hash": version.previous_hash,
+        "adopted_at": view.adopted_at.isoformat(),
+        "adopted_by_id": view.adopted_by_id,
+        "content_hash": view.content_hash,
+        "previous_hash": view.previous_hash,
+        "content_shared": view.content_shared,
         "approvals": [
             {
                 "participant_id": line.participant.id,
                 "name": line.user.name,
                 "role": str(line.participant.role),
-                "decision": line.approval.decision if line.approval else None,
-                "remark": line.approval.remark if line.approval else "",
+                "decision": str(line.decision) if line.decision else None,
+                "remark": line.remark,
             }
-            for line in versions.approvals_of(session, version=version)
+            for line in view.approvals
         ],
     }
 
@@ -111,7 +114,14 @@ async def api_adopt(
     body: VersionCreate,
 ) -> dict[str, Any]:
     version = await _adopt(session, rooms, settings, user, case_id, body.model_dump())
-    return await run_in_threadpool(_version_public, session, version)
+    view = await run_in_threadpool(
+        lambda: versions.view_of(
+            session,
+            version=version,
+            reader=membership.active_participant(session, user=user, case_id=case_id),
+        )
+    )
+    return _version_public(view)
 
 
 def _checkpoint_public(line: checkpoints.CheckpointLine) -> dict[str, Any]:
@@ -138,11 +148,8 @@ def _checkpoint_public(line: checkpoints.CheckpointLine) -> dict[str, Any]:
 def api_versions(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
     """The adopted versions (``"kind": "vastgesteld"``, newest first), then the automatic
     versions of the documents the reader may read (``"kind": "auto"``, newest first)."""
-    membership.active_participant(session, user=user, case_id=case_id)
+    adopted = [_version_public(v) for v in versions.views_for(session, user=user, case_id=case_id)]
     chain = versions.verify_chain(session, case_id=case_id)
-    adopted = [
-        _version_public(session, v) for v in versions.list_versions(session, case_id=case_id)
-    ]
     automatic = [
         _checkpoint_public(line)
         for line in checkpoints.checkpoints_for_user(session, user=user, case_id=case_id)
@@ -159,16 +166,13 @@ def versions_page(
 
 def _versions_context(session: SessionDep, user: CurrentUser, case_id: str) -> dict[str, Any]:
     mine = cases.case_for(session, user=user, case_id=case_id)
-    history = versions.list_versions(session, case_id=case_id)
     evaluation = evaluations.open_round_of(session, case_id=case_id)
-    carried = versions.carried_evaluation_date(history[0] if history else None)
+    carried = versions.carried_evaluation_date(versions.latest_version(session, case_id=case_id))
     return {
         "user": user,
         "case": mine.case,
         "mine": mine,
-        "versions": history,
-        "approvals": {v.number: versions.approvals_of(session, version=v) for v in history},
-        "adopters": versions.adopter_names(session, history),
+        "versions": versions.views_for(session, user=user, case_id=case_id),
         "chain": versions.verify_chain(session, case_id=case_id),
         "can_adopt": versions.can_adopt(mine.participant),
         "automatic": checkpoints.checkpoints_for_user(session, user=user, case_id=case_id),
@@ -206,10 +210,10 @@ async def adopt_version(
     }
     try:
         version = await _adopt(session, rooms, settings, user, case_id, form)
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
         context = await run_in_threadpool(_versions_context, session, user, case_id)
         context.update(form=form, errors=exc.field_errors, error=exc.message)
-        return render(request, "pages/versions.html", context, status_code=422)
+        return render(request, "pages/versions.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/cases/{case_id}/versies/{version.number}?nieuw=1", status_code=303)
 
 
@@ -233,14 +237,16 @@ def _version_context(
         version=version,
     )
     mine = cases.case_for(session, user=user, case_id=case_id)
+    assert model.version is not None
     mine_answer = next(
-        (line for line in model.approvals if line.participant.id == mine.participant.id), None
+        (line for line in model.version.approvals if line.participant.id == mine.participant.id),
+        None,
     )
     return {
         "user": user,
         "case": mine.case,
         "model": model,
-        "version": version,
+        "version": model.version,
         "mine": mine,
         "my_answer": mine_answer,
         "decisions": versions.DECISION_LABELS,
