@@ -35,9 +35,14 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, documents, evaluations, notifications
-from app.services.errors import Conflict, InvalidInput, NotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.services.mail_texts import MailKind, notice_line
-from app.services.membership import active_members, active_participant, require_aanspreekpunt
+from app.services.membership import (
+    Member,
+    active_members,
+    active_participant,
+    require_aanspreekpunt,
+)
 from app.settings import Settings
 
 GENESIS_HASH = "0" * 64
@@ -223,6 +228,21 @@ def carried_evaluation_date(previous: Version | None) -> date | None:
     return previous.next_evaluation_date if previous.next_evaluation_date >= today() else None
 
 
+NOT_ASKED = (
+    "Je wordt niet om akkoord gevraagd: de inhoud van het plan is niet met jou gedeeld."
+)
+
+
+def asked_for_akkoord(session: Session, *, case_id: str) -> list[Member]:
+    """Who is asked for their akkoord on a version: everyone in the case who may read the
+    plan now (an akkoord on what you cannot read means nothing)."""
+    return [
+        member
+        for member in active_members(session, case_id=case_id)
+        if documents.may_read_plan(session, participant=member.participant)
+    ]
+
+
 def _ask_for_akkoord(
     session: Session, *, actor: User, version: Version, settings: Settings
 ) -> None:
@@ -230,7 +250,7 @@ def _ask_for_akkoord(
     assert case is not None
     notifications.notify_all_but(
         session,
-        users=[member.user for member in active_members(session, case_id=version.case_id)],
+        users=[member.user for member in asked_for_akkoord(session, case_id=version.case_id)],
         actor=actor,
         kind=MailKind.akkoord,
         line=notice_line(MailKind.akkoord, family=case.label),
@@ -312,6 +332,8 @@ def record_approval(
     """A participant's own answer on a version; a new answer replaces the old one in view."""
     participant = active_participant(session, user=actor, case_id=case_id)
     version = get_version(session, case_id=case_id, number=number)
+    if not documents.may_read_plan(session, participant=participant):
+        raise Forbidden(NOT_ASKED)
     try:
         parsed = Decision(decision)
     except ValueError:
@@ -440,7 +462,8 @@ def _view(session: Session, version: Version, *, reader: Participant, shared: bo
 def _newest_answers(
     session: Session, *, version: Version
 ) -> list[tuple[Participant, User, Approval | None]]:
-    """For each participant of the case (active now, or who answered): their newest answer."""
+    """For each participant asked now (``asked_for_akkoord``), and each who answered: their
+    newest answer."""
     rows = session.exec(
         select(Approval).where(Approval.version_id == version.id).order_by(col(Approval.id))
     ).all()
@@ -448,7 +471,7 @@ def _newest_answers(
     for row in rows:
         newest[row.participant_id] = row
     lines: list[tuple[Participant, User, Approval | None]] = []
-    for member in active_members(session, case_id=version.case_id):
+    for member in asked_for_akkoord(session, case_id=version.case_id):
         pid = member.participant.id
         lines.append((member.participant, member.user, newest.pop(pid, None)))  # type: ignore[arg-type]
     for pid, approval in newest.items():

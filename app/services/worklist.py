@@ -29,11 +29,11 @@ from app.models import (
     today,
     utcnow,
 )
-from app.services import consent, evaluations
+from app.services import consent, evaluations, versions
 from app.services.ages import age_on, next_band_birthday
 from app.services.audit import ACTION_SENTENCES, VIEW_ACTIONS
 from app.services.errors import Forbidden
-from app.services.membership import PROFESSIONAL_ROLES, active_members, participant_names
+from app.services.membership import PROFESSIONAL_ROLES, participant_names
 from app.services.shares import why_share_stopped
 
 AGE_DAYS_AHEAD = 30
@@ -161,7 +161,7 @@ def _akkoord(
     )
     waiting = [
         "jou" if m.participant.id == viewer.id else m.user.name
-        for m in active_members(session, case_id=case.id)
+        for m in versions.asked_for_akkoord(session, case_id=case.id)
         if m.participant.id not in answered
     ]
     if not waiting:

@@ -250,6 +250,7 @@ def _version_context(
         "mine": mine,
         "my_answer": mine_answer,
         "decisions": versions.DECISION_LABELS,
+        "NOT_ASKED": versions.NOT_ASKED,
         "can_restore": restore.may_restore(mine.participant),
         "kept": _kept_lines(session, user, case_id, kept),
         "not_restored": _not_restored_lines(session, user, case_id, left),

@@ -169,14 +169,30 @@ def test_consent_for_the_network_opens_the_decisions_to_oma_and_withdrawal_close
     assert DECISION not in page and REMARK not in page
 
 
-def test_who_may_not_read_the_plan_still_sees_their_own_remark(
+def test_who_may_no_longer_read_the_plan_still_sees_their_own_remark(
     client: TestClient, adopted: Family
 ) -> None:
+    case_id = adopted.case.id
+
+    def consent(decision: str) -> None:
+        for who in ("jongere", "moeder"):
+            sign_in(client, adopted.user(who))
+            response = client.post(
+                f"/api/cases/{case_id}/consents",
+                json={"audience": "netwerk", "decision": decision},
+            )
+            assert response.status_code == 201, response.text
+            client.post("/logout")
+
+    consent("given")
     sign_in(client, adopted.user("oma"))
     own = "Ik kom graag bij het volgende overleg"
-    path = f"/cases/{adopted.case.id}/versies/1/akkoord"
+    path = f"/cases/{case_id}/versies/1/akkoord"
     assert client.post(path, data={"decision": "niet_akkoord", "remark": own}).status_code == 303
-    page = client.get(f"/cases/{adopted.case.id}/versies/1").text
+    client.post("/logout")
+    consent("withdrawn")
+    sign_in(client, adopted.user("oma"))
+    page = client.get(f"/cases/{case_id}/versies/1").text
     assert own in page and REMARK not in page
 
 
@@ -235,3 +251,34 @@ def test_parallel_adopts_give_exactly_one_201_and_a_409_for_the_rest(
     adopted = db.exec(select(Version).where(Version.case_id == family.case.id)).all()
     assert [v.number for v in adopted] == [1]
     assert versions.verify_chain(db, case_id=family.case.id).ok
+
+
+@pytest.mark.parametrize("who", ["oma", "vader"], ids=["netwerk", "ouder_zonder_gezag"])
+def test_who_may_not_read_the_plan_is_not_asked_for_akkoord_and_cannot_give_it(
+    client: TestClient, adopted: Family, who: str
+) -> None:
+    case_id = adopted.case.id
+    sign_in(client, adopted.user(who))
+    page = client.get(f"/cases/{case_id}/versies/1").text
+    assert versions.NOT_ASKED in page and 'name="decision"' not in page
+    answer = client.post(f"/cases/{case_id}/versies/1/akkoord", data={"decision": "akkoord"})
+    assert answer.status_code == 403
+    client.post("/logout")
+    sign_in(client, adopted.user("aanspreekpunt"))
+    listed = client.get(f"/cases/{case_id}/versies/1").text.split('id="kop-akkoord"')[1]
+    assert adopted.user(who).name not in listed.split("Jouw antwoord")[0]
+    waiting = [i for i in client.get("/api/worklist").json() if i["kind"] == "akkoord"]
+    assert waiting and all(adopted.user(who).name not in str(i["detail"]) for i in waiting)
+
+
+def test_a_refused_answer_takes_the_reader_to_the_form_and_says_so_at_the_top(
+    client: TestClient, adopted: Family
+) -> None:
+    sign_in(client, adopted.user("jongere"))
+    refused = client.post(
+        f"/cases/{adopted.case.id}/versies/1/akkoord", data={"decision": "niet_akkoord"}
+    )
+    assert refused.status_code == 422
+    top = refused.text.split("<h1")[1].split("</div>")[0]
+    assert "Je antwoord is nog niet opgeslagen" in top and 'href="#jouw-antwoord"' in top
+    assert 'action="/cases/' in refused.text and '/akkoord#jouw-antwoord"' in refused.text
