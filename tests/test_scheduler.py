@@ -5,7 +5,7 @@ once. Birthdays that change the age band make live connections check their right
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -60,6 +60,7 @@ def adopt_with_evaluation(db: Session, family: Family, settings: Settings, when:
         next_evaluation_date=when.isoformat(),
         states={},
         settings=settings,
+        adopted_at=datetime.combine(DAY, time(9), tzinfo=UTC),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from app.crdt.store import stored_doc
-from app.models import Case, Role, User, today
+from app.models import Case, Role, User, today, utcnow
 from app.services import accounts, cases, consent, evaluations, participants, shares, versions
 from app.services.access_bus import AccessBus
 from app.services.ages import birthday_in_year
@@ -109,6 +109,7 @@ def seed_worklist_family(
         next_evaluation_date=(today() - timedelta(days=EVALUATION_DAYS_AGO)).isoformat(),
         states=states,
         settings=settings,
+        adopted_at=utcnow() - timedelta(days=40),  # at that zorgoverleg
     )
     versions.record_approval(
         session,

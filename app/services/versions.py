@@ -68,6 +68,9 @@ DECISION_LABELS = {
 }
 
 
+MEETING_AHEAD_DAYS = 366
+
+
 def _parse_date(value: str, field: str, errors: dict[str, str], label: str) -> date | None:
     value = value.strip()
     if not value:
@@ -159,6 +162,17 @@ def adopt(
     evaluation = _parse_date(
         next_evaluation_date, "next_evaluation_date", errors, "de datum van de volgende evaluatie"
     )
+    day = (adopted_at or utcnow()).date()
+    if evaluation is not None and evaluation < day:
+        errors["next_evaluation_date"] = (
+            "Die datum is al voorbij. Kies een dag na vandaag voor de volgende evaluatie."
+        )
+    elif evaluation is not None and meeting is not None and evaluation <= meeting:
+        errors["next_evaluation_date"] = (
+            "De volgende evaluatie komt na het zorgoverleg. Kies een latere datum."
+        )
+    if meeting is not None and (meeting - day).days > MEETING_AHEAD_DAYS:
+        errors["meeting_date"] = "Die datum ligt meer dan een jaar vooruit. Klopt het jaar?"
     if len(decisions) > 20000:
         errors["decisions"] = "De besluiten zijn te lang (hoogstens 20.000 tekens)."
     if errors:
@@ -228,9 +242,7 @@ def carried_evaluation_date(previous: Version | None) -> date | None:
     return previous.next_evaluation_date if previous.next_evaluation_date >= today() else None
 
 
-NOT_ASKED = (
-    "Je wordt niet om akkoord gevraagd: de inhoud van het plan is niet met jou gedeeld."
-)
+NOT_ASKED = "Je wordt niet om akkoord gevraagd: de inhoud van het plan is niet met jou gedeeld."
 
 
 def asked_for_akkoord(session: Session, *, case_id: str) -> list[Member]:

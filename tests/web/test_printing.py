@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 from pycrdt import Array, Doc, Map, Text
 from sqlmodel import Session, select
 
-from app.models import AuditEntry
+from app.dutch import dutch_date
+from app.models import AuditEntry, today
 from tests.conftest import Family, sign_in
 from tests.docs_helpers import document_id, edit
 
@@ -118,19 +120,20 @@ def test_adopted_version_prints_as_vastgesteld_with_its_hash(
     client: TestClient, filled: Family
 ) -> None:
     sign_in(client, filled.user("aanspreekpunt"))
+    evaluation = today() + timedelta(days=45)
     version = client.post(
         f"/api/cases/{filled.case.id}/versions",
         json={
             "title": "Zorgoverleg",
             "decisions": "Sanne gaat weer naar school.",
-            "next_evaluation_date": "2027-01-15",
+            "next_evaluation_date": evaluation.isoformat(),
         },
     ).json()
     text = client.get(f"/cases/{filled.case.id}/versies/1/print").text
     assert "VASTGESTELD" in text
     assert version["content_hash"] in text
     assert "Sanne gaat weer naar school." in text
-    assert "15 januari 2027" in text
+    assert dutch_date(evaluation) in text
 
 
 def test_printing_is_logged(client: TestClient, filled: Family, db: Session) -> None:

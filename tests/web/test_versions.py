@@ -295,14 +295,51 @@ def test_a_passed_evaluation_date_is_not_carried_over(
 ) -> None:
     from datetime import timedelta
 
+    from app.models import today, utcnow
+    from app.services import versions as versions_service
+
+    # Adopted a month ago, with an evaluation that was yesterday.
+    versions_service.adopt(
+        db,
+        actor=family.user("aanspreekpunt"),
+        case_id=family.case.id,
+        title="Maart",
+        next_evaluation_date=(today() - timedelta(days=1)).isoformat(),
+        states={},
+        settings=client.app.state.settings,  # type: ignore[attr-defined]
+        adopted_at=utcnow() - timedelta(days=30),
+    )
+    sign_in(client, family.user("aanspreekpunt"))
+    assert _adopt(client, family, "Juni")["next_evaluation_date"] is None
+
+
+def test_an_evaluation_date_before_today_or_before_the_meeting_is_refused(
+    client: TestClient, family: Family
+) -> None:
+    from datetime import timedelta
+
     from app.models import today
 
     sign_in(client, family.user("aanspreekpunt"))
-    client.post(
-        f"/api/cases/{family.case.id}/versions",
-        json={"title": "Maart", "next_evaluation_date": (today() - timedelta(days=1)).isoformat()},
-    )
-    assert _adopt(client, family, "Juni")["next_evaluation_date"] is None
+    api = f"/api/cases/{family.case.id}/versions"
+    soon = today() + timedelta(days=14)
+    for form, field, said in [
+        ({"next_evaluation_date": "2026-01-01"}, "next_evaluation_date", "al voorbij"),
+        (
+            {"meeting_date": soon.isoformat(), "next_evaluation_date": soon.isoformat()},
+            "next_evaluation_date",
+            "na het zorgoverleg",
+        ),
+        (
+            {"meeting_date": (today() + timedelta(days=800)).isoformat()},
+            "meeting_date",
+            "meer dan een jaar",
+        ),
+    ]:
+        refused = client.post(api, json={"title": "Overleg", **form})
+        assert refused.status_code == 422, form
+        assert said in refused.json()["fields"][field]
+    assert client.get(api).json()["versions"] == []
 
 
 def _tell(text: str):  # type: ignore[no-untyped-def]
