@@ -45,7 +45,8 @@ GOAL = "doel"
 DOMAIN = "domein"
 LOWEST, HIGHEST = 0, 10
 # A goal that is reached or stopped is not "going" any more: nobody is asked to score it.
-FINISHED_GOAL_STATUSES = frozenset({"gehaald", "gestopt"})
+# Goals a round does not ask about: finished ones, and ones that wait to be started.
+NOT_ASKED_GOAL_STATUSES = frozenset({"gehaald", "gestopt", "wacht"})
 MAX_KEY_LENGTH = 64  # EvaluationAnswer.subject_key; a longer goal id cannot be stored
 SCORE_ERROR = f"Kies een heel getal van {LOWEST} tot en met {HIGHEST}, of laat het leeg."
 
@@ -74,11 +75,11 @@ def goal_title(goal: dict[str, Any]) -> str:
 
 
 def goal_questions(plan: dict[str, Any]) -> list[Question]:
-    """The goals of a plan (``read_document`` data) that are still going."""
+    """The goals of a plan (``read_document`` data) that people work on now."""
     return [
         Question(GOAL, goal["id"], goal_title(goal))
         for goal in plan.get("doelen", [])
-        if goal.get("status") not in FINISHED_GOAL_STATUSES and len(goal["id"]) <= MAX_KEY_LENGTH
+        if goal.get("status") not in NOT_ASKED_GOAL_STATUSES and len(goal["id"]) <= MAX_KEY_LENGTH
     ]
 
 
@@ -93,7 +94,7 @@ def _plan_document(session: Session, case_id: str) -> Document | None:
 
 
 def current_questions(session: Session, *, case_id: str) -> list[Question]:
-    """What a round asks now: every goal still going in the stored plan, then the domains."""
+    """What a round asks now: every goal people work on in the stored plan, then the domains."""
     plan = _plan_document(session, case_id)
     goals: list[Question] = []
     if plan is not None:

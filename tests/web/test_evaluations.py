@@ -10,11 +10,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.dutch import dutch_date
 from app.models import EvaluationAnswer, today
 from app.services import consent, evaluations
 from app.services.access_bus import AccessBus
 from tests.conftest import Family, sign_in
 from tests.progress_helpers import add_goal, adopt
+
+MEETING = today() + timedelta(days=15)
 
 
 def _open(client: TestClient, family: Family, meeting_date: str = "") -> None:
@@ -42,18 +45,20 @@ def test_an_open_round_asks_everyone_who_reads_the_plan_on_the_case_page(
 ) -> None:
     add_goal(db, family, "g1", "Weer naar school")
     add_goal(db, family, "g2", "Al gehaald", status="gehaald")
+    add_goal(db, family, "g3", "Later beginnen", status="wacht")
     sign_in(client, family.user("jongere"))
     assert "Geef je cijfers" not in client.get(f"/cases/{family.case.id}").text
-    _open(client, family, "2026-12-15")
+    _open(client, family, MEETING.isoformat())
 
     sign_in(client, family.user("jongere"))
     page = client.get(f"/cases/{family.case.id}").text
     ask = page.split('id="kop-evaluatie"')[1].split("</section>")[0]
     assert "Geef je cijfers voor het zorgoverleg" in page
-    assert "15 december 2026" in ask
+    assert dutch_date(MEETING) in ask
     assert "Je hebt 0 van de 6 cijfers gegeven." in ask  # one goal still going, five domains
     assert "Doel: Weer naar school · " in ask and "Wonen · " in ask
     assert "Al gehaald" not in ask  # a reached goal is not scored again
+    assert "Later beginnen" not in ask  # nor one that waits to be started
     form = client.get(f"/cases/{family.case.id}/evaluatie").text
     assert 'name="doel.g1"' in form and 'name="domein.welzijn"' in form
     assert 'name="doel.g2"' not in form
@@ -197,10 +202,10 @@ def test_open_requests_for_lists_the_rounds_where_a_person_still_has_scores_to_g
 ) -> None:
     add_goal(db, family, "g1", "Weer naar school")
     assert evaluations.open_requests_for(db, family.user("jongere")) == []
-    _open(client, family, "2026-12-15")
+    _open(client, family, MEETING.isoformat())
     waiting = evaluations.open_requests_for(db, family.user("jongere"))
     assert [(w.case.id, w.asked, w.answered, str(w.due)) for w in waiting] == [
-        (family.case.id, 6, 0, "2026-12-15")
+        (family.case.id, 6, 0, MEETING.isoformat())
     ]
     assert evaluations.open_requests_for(db, family.user("oma")) == []  # not asked
     assert evaluations.open_requests_for(db, family.user("vreemde")) == []
@@ -215,7 +220,7 @@ def test_open_requests_for_lists_the_rounds_where_a_person_still_has_scores_to_g
 def test_the_familys_start_page_asks_for_scores_until_all_are_given(
     client: TestClient, family: Family, db: Session
 ) -> None:
-    _open(client, family, "2026-12-15")
+    _open(client, family, MEETING.isoformat())
     sign_in(client, family.user("moeder"))
     ask = "Geef je cijfers voor het zorgoverleg van 15 december 2026."
     home = client.get("/").text
@@ -253,3 +258,21 @@ def test_the_json_api_opens_a_round_and_takes_scores_with_the_same_rules(
     assert body["evaluation_round"]["meeting_date"] == meeting
     sign_in(client, family.user("vreemde"))
     assert client.post(f"{api}/scores", json={"scores": {"domein.wonen": 5}}).status_code == 404
+
+
+def test_letters_in_a_score_are_explained_and_kept_to_correct(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+    _open(client, family, MEETING.isoformat())
+    sign_in(client, family.user("jongere"))
+    form = client.get(f"/cases/{family.case.id}/evaluatie").text
+    field = re.search(r'<input class="score-input"[^>]*name="domein.wonen"[^>]*>', form)
+    assert field is not None and 'type="text"' in field.group(0)  # letters reach the server
+    assert 'inputmode="numeric"' in field.group(0)
+    wrong = client.post(
+        f"/cases/{family.case.id}/evaluatie", data={"domein.wonen": "zeven", "domein.steun": "6"}
+    )
+    assert wrong.status_code == 422
+    assert evaluations.SCORE_ERROR in wrong.text
+    assert 'value="zeven"' in wrong.text and 'value="6"' in wrong.text
