@@ -20,6 +20,7 @@ from app.web import ROUTERS
 from app.web.csrf import refuse_cross_site_changes
 from app.web.errors import add_error_handlers
 from app.web.headers import SecurityHeadersMiddleware
+from app.web.nul_guard import RefuseNulMiddleware
 from app.web.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.checkpoints = keeper
     app.state.templates = make_templates()
 
+    app.add_middleware(RefuseNulMiddleware)
     app.middleware("http")(refuse_cross_site_changes)
     # Outermost of our middleware, so the CSRF check's refusals carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
