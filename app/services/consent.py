@@ -58,6 +58,7 @@ GIVEN = "given"
 WITHDRAWN = "withdrawn"
 DECISIONS = (GIVEN, WITHDRAWN)
 MIN_MOTIVATION = 20
+MAX_MOTIVATION = 5000
 
 
 @dataclass(frozen=True)
@@ -509,6 +510,11 @@ def pass_over_parent(
             "Schrijf op waarom je deze ouder overslaat.",
             field_errors={"reason": f"Schrijf de reden op, in minstens {MIN_MOTIVATION} tekens."},
         )
+    if len(reason) > MAX_MOTIVATION:
+        raise InvalidInput(
+            "De reden is te lang.",
+            field_errors={"reason": "Schrijf de reden korter op (hoogstens 5.000 tekens)."},
+        )
     previous = _line_latest(session, case_id=case_id, audience=audience, kind=Kind.pass_over).get(
         parent_participant_id
     )
@@ -577,6 +583,8 @@ def add_legal_ground(
         errors["motivation"] = (
             f"Schrijf op waarom je deelt zonder toestemming, in minstens {MIN_MOTIVATION} tekens."
         )
+    elif len(motivation) > MAX_MOTIVATION:
+        errors["motivation"] = "Schrijf de reden korter op (hoogstens 5.000 tekens)."
     if errors:
         raise InvalidInput("Controleer de velden hieronder.", field_errors=errors)
     case = session.get(Case, participant.case_id)

@@ -120,6 +120,17 @@ def test_a_parent_can_be_passed_over_only_with_a_recorded_reason(
             on=AGE_14,
             bus=AccessBus(),
         )
+    with pytest.raises(InvalidInput, match="te lang"):
+        consent.pass_over_parent(
+            db,
+            actor=household.users["aanspreekpunt"],
+            case_id=household.case_id,
+            audience="school",
+            parent_participant_id=vader,
+            reason="Onbereikbaar. " * 1000,
+            on=AGE_14,
+            bus=AccessBus(),
+        )
     record = consent.pass_over_parent(
         db,
         actor=household.users["aanspreekpunt"],

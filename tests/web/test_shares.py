@@ -354,6 +354,8 @@ def test_sharing_without_consent_needs_a_legal_ground_and_a_motivation_and_is_sh
     refused = client.post(url, json={**body, "motivation": "kort"})
     assert refused.status_code == 422
     assert "motivation" in refused.json()["fields"]
+    too_long = client.post(url, json={**body, "motivation": "Vermist. " * 1000})
+    assert too_long.status_code == 422 and "hoogstens" in too_long.json()["fields"]["motivation"]
     motivation = "Jongere is sinds vrijdag vermist; school moet weten wat er is afgesproken."
     created = client.post(url, json={**body, "motivation": motivation})
     assert created.status_code == 201, created.text
