@@ -150,6 +150,7 @@ export const renderList = (ctx, { array, itemSchema, block = {}, path, level, la
     }
     focusAfterRender = { id, which: 'first-field' }
     addItem(array, item)
+    ctx.onAdded?.(item, itemSchema.label, addButton)
   }
   addButton.addEventListener('click', add)
 

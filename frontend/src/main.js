@@ -71,7 +71,9 @@ const start = () => {
     optionLists: words.optionLists,
     participants: config.participants,
     me: config.me,
-    linkedDocs
+    linkedDocs,
+    // a new list item: the undo history knows it, so going back past it takes it away (softly)
+    onAdded: (item, label, addButton) => undo?.rememberAdded(item, label, addButton)
   }
   root.setAttribute('aria-busy', 'true')
   renderSection(ctx, root)
@@ -81,6 +83,7 @@ const start = () => {
   if (editable) {
     undo = startUndo({
       scope: sectionRoots(doc, config.schema, config.option_lists),
+      me: config.me,
       root,
       editorEl: root.closest('.editor') || document.body,
       placeAfter: statusEl,

@@ -5,7 +5,7 @@
 // field or move the caret, and after a pause.
 import * as Y from 'yjs'
 import { h } from './dom.js'
-import { LOCAL } from './model.js'
+import { ADD, LOCAL, isDeleted, softDelete } from './model.js'
 import { TextBinding } from './text-binding.js'
 import { fieldLabel } from './presence.js'
 
@@ -21,7 +21,7 @@ const isTextControl = (el) => el instanceof HTMLTextAreaElement ||
  * keyboard works anywhere in `editorEl`; `announce(text)` tells screen readers what happened.
  * Returns {manager, lock, destroy}.
  */
-export const startUndo = ({ scope, root, editorEl, placeAfter, announce }) => {
+export const startUndo = ({ scope, me, root, editorEl, placeAfter, announce }) => {
   const manager = new Y.UndoManager(scope, {
     trackedOrigins: new Set([LOCAL, TextBinding]),
     captureTimeout: WORD_PAUSE
@@ -39,7 +39,7 @@ export const startUndo = ({ scope, root, editorEl, placeAfter, announce }) => {
   placeAfter.after(tools)
 
   const update = () => {
-    undoButton.disabled = locked || !manager.canUndo()
+    undoButton.disabled = locked || (!manager.canUndo() && !added.length)
     redoButton.disabled = locked || !manager.canRedo()
   }
 
@@ -55,9 +55,33 @@ export const startUndo = ({ scope, root, editorEl, placeAfter, announce }) => {
   manager.on('stack-item-updated', update)
   manager.on('stack-cleared', update)
 
+  // Items this person added, with how many undo steps there were at that moment. Adding is not
+  // an undo step of its own (taking an item away could take others' words with it), but once
+  // every step made after it is undone, the next Ctrl+Z takes the new item away softly: it goes
+  // to "Verwijderd", whole, and can be put back.
+  const added = []
+  const rememberAdded = (item, label, addButton) => {
+    manager.stopCapturing()
+    added.push({ item, label, addButton, depth: manager.undoStack.length })
+    update()
+  }
+  const undoAdding = () => {
+    while (added.length && added.at(-1).depth > manager.undoStack.length) added.pop()
+    const last = added.at(-1)
+    if (!last || last.depth !== manager.undoStack.length) return false
+    added.pop()
+    if (!last.item.doc || isDeleted(last.item)) return undoAdding()
+    softDelete(last.item, me?.participant_id, ADD)
+    last.addButton?.focus()
+    announce(`Ongedaan gemaakt: het nieuwe ${last.label.toLowerCase()} is weggehaald. Je vindt het onder 'Verwijderd'.`)
+    update()
+    return true
+  }
+
   const run = (action) => {
     if (locked) return
     manager.stopCapturing()
+    if (action === 'undo' && undoAdding()) return
     running = true
     let item = null
     try {
@@ -147,6 +171,7 @@ export const startUndo = ({ scope, root, editorEl, placeAfter, announce }) => {
 
   return {
     manager,
+    rememberAdded,
     lock: () => { locked = true; update() },
     destroy: () => {
       document.removeEventListener('keydown', onKey)

@@ -121,7 +121,8 @@ def test_someone_typing_in_a_goal_that_is_deleted_keeps_words_and_focus(
     for page in (wendy, sanne):
         page.wait_for_function(f"w => ({GOAL_TEXTS})().join('|') === w", arg=words)
     assert sanne.evaluate(focused) == words  # still typing in it
-    assert sanne.get_by_role("alert").filter(has_text="verwijderd").count() == 0
+    # the notice goes once the goal is back (it may take a moment under load)
+    sanne.get_by_role("alert").filter(has_text="verwijderd").first.wait_for(state="hidden")
     sanne.keyboard.type("!")
     wait_saved(sanne)
     assert [g["doel"] for g in read_document("plan", stored_plan(live_server))["doelen"]] == [

@@ -75,40 +75,44 @@ def test_two_people_type_and_one_undoes_only_her_own_word(live_server, open_as) 
     assert read_document("analyse", doc)["krachten"] == together
 
 
-def test_the_undo_buttons_undo_choices_and_deletes_but_keep_an_added_item(
+def test_the_undo_buttons_undo_choices_deletes_and_at_last_take_a_new_item_away_softly(
     live_server, open_as
 ) -> None:  # type: ignore[no-untyped-def]
     wendy = open_as("aanspreekpunt")
     open_doc(wendy, live_server.doc_url("aanspreekpunt", "plan"))
     undo = wendy.get_by_role("button", name="Ongedaan maken")
     redo = wendy.get_by_role("button", name="Opnieuw")
+    live_goals = wendy.locator(".list[data-path=doelen] > .items > .item")
     assert undo.is_disabled() and redo.is_disabled()
     wendy.get_by_role("button", name="Doel toevoegen").click()
     wendy.keyboard.type("Naar school")
     domain = wendy.locator(".item").first.get_by_label("Bij welk deel van je leven hoort het?")
     domain.select_option("school_werk")
     wendy.get_by_role("button", name="Doel 1 verwijderen").click()
-    assert wendy.locator(".list[data-path=doelen] > .items > .item").count() == 0
+    assert live_goals.count() == 0
 
     undo.click()  # the delete
-    wendy.locator(".list[data-path=doelen] > .items > .item").wait_for()
+    live_goals.first.wait_for()
     undo.click()  # the choice
     assert domain.input_value() == ""
     undo.click()  # the words ("Naar school" is two words)
     undo.click()
     assert wendy.locator(".item textarea").first.input_value() == ""
-    assert undo.is_disabled()
-    # adding the goal is not undone: someone else may already be writing in it
-    assert wendy.locator(".list[data-path=doelen] > .items > .item").count() == 1
     redo.click()
     redo.click()
     redo.click()
     assert wendy.locator(".item textarea").first.input_value() == "Naar school"
     assert domain.input_value() == "school_werk"
+    for _ in range(3):
+        undo.click()
+    assert wendy.locator(".item textarea").first.input_value() == ""
+    # one step further back is adding the goal: it goes to "Verwijderd", whole
+    undo.click()
+    wendy.get_by_text("het nieuwe doel is weggehaald").wait_for(state="attached")
+    assert live_goals.count() == 0
     wait_saved(wendy)
     doc = live_server.stored_doc(live_server.docs["aanspreekpunt"]["plan"])
-    [goal] = read_document("plan", doc)["doelen"]
-    assert goal["doel"] == "Naar school" and goal["domein"] == "school_werk"
+    assert read_document("plan", doc)["doelen"] == []
 
 
 def test_a_reader_gets_no_undo_buttons(live_server, open_as) -> None:  # type: ignore[no-untyped-def]
