@@ -30,6 +30,7 @@ TOO_MANY = (
     "Je hebt te vaak een verkeerd wachtwoord geprobeerd. Wacht {wait} en probeer het dan opnieuw."
 )
 PENDING_MINUTES = 5
+MAX_EMAIL_LENGTH = 320  # the longest address RFC 5321 allows; also the column's length
 
 
 def normalise_email(email: str) -> str:
@@ -41,7 +42,7 @@ def email_problem(email: str) -> str | None:
     if not email:
         return "Vul je e-mailadres in."
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > 320:
+    if not local or "." not in domain or " " in email or len(email) > MAX_EMAIL_LENGTH:
         return "Dit is geen geldig e-mailadres. Het ziet eruit als naam@voorbeeld.nl."
     return None
 

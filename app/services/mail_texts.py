@@ -34,6 +34,10 @@ CHOOSABLE: dict[MailKind, str] = {
     MailKind.toestemming: "Toestemming moet opnieuw, omdat de jongere jarig is geweest",
     MailKind.link: "Een gedeelde link stopt binnenkort (voor het vaste aanspreekpunt)",
 }
+# The same kinds as the youth reads them: the birthday is their own.
+YOUTH_LABELS: dict[MailKind, str] = {
+    MailKind.toestemming: "Toestemming moet opnieuw, omdat je jarig bent geweest",
+}
 
 FOOTER = (
     "In deze mail staat niets uit het plan zelf. Zo blijft wat jullie schrijven veilig.\n"
@@ -56,8 +60,11 @@ def _greeting(name: str) -> str:
     return f"Hallo {name},\n\n" if name else "Hallo,\n\n"
 
 
-def notice_line(kind: MailKind, *, family: str, when: date | None = None, days: int = 0) -> str:
-    """One sentence that says what waits (used alone, or as a line of the daily digest)."""
+def notice_line(
+    kind: MailKind, *, family: str, when: date | None = None, days: int = 0, to_youth: bool = False
+) -> str:
+    """One sentence that says what waits (used alone, or as a line of the daily digest).
+    ``to_youth``: the line goes to the youth, so a birthday is theirs ("je")."""
     match kind:
         case MailKind.akkoord:
             return (
@@ -74,6 +81,11 @@ def notice_line(kind: MailKind, *, family: str, when: date | None = None, days: 
                 f"Voor het zorgoverleg over het plan van {family}{meeting} vragen we iedereen: "
                 "hoe gaat het volgens jou? Geef een cijfer van 0 tot 10 voor elk doel en "
                 "elk gebied."
+            )
+        case MailKind.toestemming if to_youth:
+            return (
+                f"Je bent jarig geweest. Daardoor verandert wie beslist over delen in het plan "
+                f"van {family}. Geef je toestemming opnieuw."
             )
         case MailKind.toestemming:
             return (

@@ -68,6 +68,12 @@ def active_places(session: Session, *, user_id: int, case_id: str) -> list[Parti
     return [p for p in rows if p.is_active]
 
 
+def active_places_in_any_case(session: Session, *, user_id: int) -> list[Participant]:
+    """Every active place of the user, in whichever case."""
+    rows = session.exec(select(Participant).where(Participant.user_id == user_id)).all()
+    return [p for p in rows if p.is_active]
+
+
 def find_active_participant(session: Session, *, user_id: int, case_id: str) -> Participant | None:
     """The user's active place in the case, or None."""
     return next(iter(active_places(session, user_id=user_id, case_id=case_id)), None)

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from app.models import DigestItem, NotificationPreference, User
+from app.models import DigestItem, NotificationPreference, Participant, Role, User
 from app.services import mail_texts, outbox
 from app.services.errors import InvalidInput
 from app.services.mail_texts import CHOOSABLE, MailKind
+from app.services.membership import PROFESSIONAL_ROLES, active_places_in_any_case
 from app.settings import Settings
 
 
@@ -45,11 +46,43 @@ def preferences(session: Session, *, user: User) -> dict[MailKind, Choice]:
     return {kind: Choice(stored.get(kind, DEFAULT_CHOICE)) for kind in CHOOSABLE}
 
 
+def _reachable_kinds(user: User, places: list[Participant]) -> set[MailKind]:
+    """The choosable kinds that can reach a person with these places, by whom each is sent
+    to: a new version and an evaluation round go to everyone in a case; an evaluation coming
+    up to the professionals; consent to ask again to the youth and the parents with gezag; a
+    share link that stops to the aanspreekpunt. A professional account counts as every
+    professional role (it can take one on any day)."""
+    roles = {Role(p.role) for p in places}
+    if user.is_professional:
+        roles |= PROFESSIONAL_ROLES
+    kinds = {MailKind.akkoord, MailKind.ronde}
+    if roles & PROFESSIONAL_ROLES:
+        kinds.add(MailKind.evaluatie)
+    if Role.aanspreekpunt in roles:
+        kinds.add(MailKind.link)
+    if any(p.role == Role.jongere or (p.role == Role.ouder and p.gezag) for p in places):
+        kinds.add(MailKind.toestemming)
+    return kinds
+
+
+def choosable(session: Session, *, user: User) -> dict[MailKind, str]:
+    """The kinds this person chooses for, each with its label for them, in the order of
+    ``CHOOSABLE``. Only kinds that can reach them: a kind for professionals is not offered
+    to the family. The youth reads about a birthday as their own ("je")."""
+    places = active_places_in_any_case(session, user_id=user.id)  # type: ignore[arg-type]
+    reachable = _reachable_kinds(user, places)
+    roles = {p.role for p in places}
+    own_birthday = Role.jongere in roles and Role.ouder not in roles
+    labels = {**CHOOSABLE, **mail_texts.YOUTH_LABELS} if own_birthday else CHOOSABLE
+    return {kind: labels[kind] for kind in CHOOSABLE if kind in reachable}
+
+
 def set_preferences(session: Session, *, user: User, choices: dict[str, str]) -> None:
-    """Save the person's choices (every choosable kind must be given). Commits."""
+    """Save the person's choices for the kinds offered to them (``choosable``; each must be
+    given, other kinds are left as they were). Commits."""
     errors = {}
     parsed: dict[MailKind, Choice] = {}
-    for kind in CHOOSABLE:
+    for kind in choosable(session, user=user):
         try:
             parsed[kind] = Choice(choices.get(kind, ""))
         except ValueError:

@@ -101,7 +101,10 @@ def _birthdays(
             continue
         run.band_changed.append(case.id)
         years = turned[-1][0]
-        line = notice_line(MailKind.toestemming, family=case.label)
+        lines = {
+            to_youth: notice_line(MailKind.toestemming, family=case.label, to_youth=to_youth)
+            for to_youth in (False, True)
+        }
         people = {m.participant.id: m.user for m in active_members(session, case_id=case.id)}
         for audience in consent.AUDIENCES:
             state = consent.consent_state(session, case.id, audience, today)
@@ -114,7 +117,7 @@ def _birthdays(
                         key=f"toestemming:{case.id}:{years}",
                         user=user,
                         kind=MailKind.toestemming,
-                        line=line,
+                        line=lines[need.role == Role.jongere],
                         path=f"/cases/{case.id}/toestemming",
                         case_id=case.id,
                         settings=settings,

@@ -24,10 +24,10 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from app import sealing
-from app.models import Participant, RecoveryCode, User, utcnow
+from app.models import RecoveryCode, User, utcnow
 from app.services import notifications, throttle
 from app.services.errors import InvalidInput
-from app.services.membership import PROFESSIONAL_ROLES
+from app.services.membership import PROFESSIONAL_ROLES, active_places_in_any_case
 from app.settings import Settings
 
 ISSUER = "eenplan"
@@ -50,8 +50,8 @@ TOO_MANY_CODES = (
 
 def roles_of(session: Session, *, user: User) -> set[str]:
     """The roles an account counts as for two-factor sign-in (see the module docstring)."""
-    places = session.exec(select(Participant).where(Participant.user_id == user.id)).all()
-    roles = {str(p.role) for p in places if p.is_active}
+    places = active_places_in_any_case(session, user_id=user.id)  # type: ignore[arg-type]
+    roles = {str(p.role) for p in places}
     if user.is_professional:
         roles |= {str(role) for role in PROFESSIONAL_ROLES}
     return roles
@@ -114,6 +114,8 @@ def current_code(secret: str) -> str:
 
 
 def provisioning_uri(user: User, secret: str) -> str:
+    """The ``otpauth://`` address an app reads: in the QR code, and as a link to tap on the
+    phone that holds the app."""
     return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(
         name=user.email, issuer_name=ISSUER
     )

@@ -342,6 +342,16 @@ def _matches(row: FamilyRow, *, query: str, show: str) -> bool:
     return True
 
 
+def _items_for(items: list[WorkItem], *, show: str) -> list[WorkItem]:
+    """The items of a shown family that the filter is about: with ``te_laat`` only what is
+    overdue, with a kind only that kind; otherwise all."""
+    if show == "te_laat":
+        return [item for item in items if item.overdue]
+    if show and show != "te_doen":
+        return [item for item in items if item.kind == show]
+    return items
+
+
 def worklist(
     session: Session,
     *,
@@ -352,8 +362,8 @@ def worklist(
     on: date | None = None,
 ) -> list[FamilyRow]:
     """The professional's families with what waits, searched by name (``query``), filtered
-    (``show``: a kind, ``te_doen`` or ``te_laat``) and sorted. Forbidden for anyone who is not
-    a professional."""
+    (``show``: a kind, ``te_doen`` or ``te_laat``; a family shown lists only the items the
+    filter is about) and sorted. Forbidden for anyone who is not a professional."""
     if not is_professional(session, user=user):
         raise Forbidden(NOT_A_PROFESSIONAL)
     on = on or today()
@@ -368,6 +378,8 @@ def worklist(
         if place.is_active and place.role in PROFESSIONAL_ROLES
     ]
     shown = [row for row in families if _matches(row, query=query.strip(), show=show)]
+    for row in shown:
+        row.items = _items_for(row.items, show=show)
     chosen = Sort(sort) if sort in Sort.__members__ else Sort.urgent
     shown.sort(key=_sort_key(chosen))
     return shown

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.models import User
 from app.security import SESSION_COOKIE, token_hash
-from app.services import accounts, mail_texts, notifications, two_factor
+from app.services import accounts, notifications, two_factor
 from app.services.errors import InvalidInput, TooManyAttempts
 from app.settings import Settings
 from app.web import confirm
@@ -62,6 +62,9 @@ def _enrolment_context(session: SessionDep, settings: Settings, user: User) -> d
         secret = two_factor.pending_secret(session, user=user, settings=settings)
         context["secret_groups"] = [secret[i : i + 4] for i in range(0, len(secret), 4)]
         context["qr_svg"] = two_factor.qr_svg(user, secret)
+        # On the phone that holds the app a QR code cannot be scanned: a tap on this link opens
+        # the app with the same data (a plain link; the CSP does not govern link navigation).
+        context["provisioning_uri"] = two_factor.provisioning_uri(user, secret)
     return context
 
 
@@ -187,11 +190,13 @@ def end_other_sessions(
 # --- mail ----------------------------------------------------------------------------------
 
 
-def _mail_context(user: User, choices: dict[str, str], **extra: object) -> dict[str, object]:
+def _mail_context(
+    session: SessionDep, user: User, choices: dict[str, str], **extra: object
+) -> dict[str, object]:
     return {
         "user": user,
         "nav": "account",
-        "kinds": mail_texts.CHOOSABLE,
+        "kinds": notifications.choosable(session, user=user),
         "choices": choices,
         "labels": notifications.CHOICE_LABELS,
         "errors": {},
@@ -204,17 +209,20 @@ def mail_page(request: Request, session: SessionDep, user: CurrentUser) -> Respo
     chosen = notifications.preferences(session, user=user)
     choices = {str(kind): str(choice) for kind, choice in chosen.items()}
     saved = request.query_params.get("opgeslagen") == "1"
-    return render(request, "pages/notifications.html", _mail_context(user, choices, saved=saved))
+    return render(
+        request, "pages/notifications.html", _mail_context(session, user, choices, saved=saved)
+    )
 
 
 @router.post("/account/meldingen", response_class=HTMLResponse)
 async def save_mail_choices(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     form = await request.form()
-    choices = {str(kind): str(form.get(str(kind), "")) for kind in mail_texts.CHOOSABLE}
+    offered = notifications.choosable(session, user=user)
+    choices = {str(kind): str(form.get(str(kind), "")) for kind in offered}
     try:
         notifications.set_preferences(session, user=user, choices=choices)
     except InvalidInput as exc:
-        context = _mail_context(user, choices, errors=exc.field_errors, error=exc.message)
+        context = _mail_context(session, user, choices, errors=exc.field_errors, error=exc.message)
         return render(request, "pages/notifications.html", context, status_code=422)
     return RedirectResponse("/account/meldingen?opgeslagen=1", status_code=303)
 

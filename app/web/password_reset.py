@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import password_reset
+from app.services.accounts import MAX_EMAIL_LENGTH
 from app.services.errors import Gone, InvalidInput, NotFound, TooManyAttempts
 from app.web.deps import AccessBusDep, ClientIP, SessionDep, SettingsDep
 from app.web.templating import render
@@ -16,8 +17,14 @@ router = APIRouter()
 
 
 @router.get("/wachtwoord-vergeten", response_class=HTMLResponse)
-def forgot_page(request: Request) -> Response:
-    return render(request, "pages/forgot_password.html", {"user": None, "errors": {}, "email": ""})
+def forgot_page(request: Request, email: str = "") -> Response:
+    """``email``: what was typed on the sign-in page, so it need not be typed again."""
+    context: dict[str, object] = {
+        "user": None,
+        "errors": {},
+        "email": email.strip()[:MAX_EMAIL_LENGTH],
+    }
+    return render(request, "pages/forgot_password.html", context)
 
 
 @router.post("/wachtwoord-vergeten", response_class=HTMLResponse)

@@ -42,6 +42,12 @@ def make_templates() -> Jinja2Templates:
 
 
 def is_htmx(request: Request) -> bool:
+    """An htmx request that wants a fragment. Going Back to an address htmx pushed asks for
+    the whole page (``HX-History-Restore-Request``): htmx keeps no copy of pages (base.html,
+    ``historyCacheSize: 0``; a page holds a family's plan), so the server renders it, with
+    the search and filter fields as that address says."""
+    if request.headers.get("hx-history-restore-request") == "true":
+        return False
     return request.headers.get("hx-request") == "true"
 
 

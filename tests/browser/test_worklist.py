@@ -1,9 +1,10 @@
 """In a real browser: the aanspreekpunt's worklist at phone and desktop width, searched by
-typing (htmx swaps the list, the address follows), used with the keyboard alone."""
+typing (htmx swaps the list, the address follows), used with the keyboard alone, and Back."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from app.db import make_engine
@@ -68,3 +69,33 @@ def test_typing_a_name_filters_the_list_without_a_new_page(live_server, open_as)
     page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     assert page.locator("li.family", has_text="Gezin Visser").count() == 1
+
+
+def test_back_shows_the_list_and_the_choices_that_belong_to_the_address(
+    live_server, open_as
+) -> None:  # type: ignore[no-untyped-def]
+    seed_worklist(live_server)
+    page = open_as("aanspreekpunt", width=390, height=844)
+    page.goto(f"{live_server.url}/")
+    families = page.locator("li.family h3")
+    assert families.all_inner_texts() == ["Gezin Visser", "Gezin De Vries"]  # overdue first
+    page.get_by_label("Volgorde").select_option("naam")
+    page.wait_for_url("**sorteer=naam**")
+    expect(families.first).to_have_text("Gezin De Vries")
+    page.get_by_label("Laat zien").select_option("te_doen")
+    page.wait_for_url("**toon=te_doen**")
+    expect(families).to_have_count(1)
+    page.go_back()
+    page.wait_for_url(lambda u: "toon=te_doen" not in u)
+    expect(families).to_have_count(2)
+    page.wait_for_load_state("networkidle")
+    assert "sorteer=naam" in page.url
+    assert families.all_inner_texts() == ["Gezin De Vries", "Gezin Visser"]
+    assert page.get_by_label("Volgorde").input_value() == "naam"  # not the default
+    assert page.get_by_label("Laat zien").input_value() == ""
+    assert page.locator("h1").count() == 1 and page.locator("form[role=search]").count() == 1
+    # the restored page still filters in place
+    page.evaluate("window.__same_page = true")
+    page.get_by_label("Volgorde").select_option("urgent")
+    expect(families.first).to_have_text("Gezin Visser")
+    assert page.evaluate("window.__same_page") is True

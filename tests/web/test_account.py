@@ -1,10 +1,16 @@
-"""Your own account: where you are signed in, signing out everywhere, a new password."""
+"""Your own account: where you are signed in, signing out everywhere, a new password, which
+mails you get."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.services import notifications
+from app.services.mail_texts import MailKind
 from tests.conftest import ORIGIN, PASSWORD, Family, sign_in
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
@@ -102,3 +108,60 @@ def test_password_change_errors_are_dutch_and_next_to_the_field(
     assert response.status_code == 422
     assert "niet hetzelfde" in response.text
     assert 'aria-invalid="true"' in response.text
+
+
+def _mail_kinds(client: TestClient) -> dict[str, str]:
+    """The kinds of mail the page offers: name → the question (legend)."""
+    page = client.get("/account/meldingen")
+    assert page.status_code == 200
+    found = re.findall(
+        r'<legend class="choice-question">([^<]*)</legend>.*?name="([a-z]+)"', page.text, re.S
+    )
+    return {name: label for label, name in found}
+
+
+def test_the_youth_is_offered_only_mails_that_can_reach_her_in_her_own_words(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("jongere"))
+    kinds = _mail_kinds(client)
+    assert set(kinds) == {"akkoord", "ronde", "toestemming"}
+    assert kinds["toestemming"] == "Toestemming moet opnieuw, omdat je jarig bent geweest"
+    page = client.get("/account/meldingen").text
+    assert "voor hulpverleners" not in page and "voor het vaste aanspreekpunt" not in page
+    assert "de jongere" not in page
+
+
+def test_family_and_network_are_offered_only_mails_that_can_reach_them(
+    app: FastAPI, family: Family
+) -> None:
+    expected = {
+        "moeder": {"akkoord", "ronde", "toestemming"},  # a parent with gezag decides on consent
+        "vader": {"akkoord", "ronde"},  # without gezag he does not
+        "oma": {"akkoord", "ronde"},
+        "specialist": {"akkoord", "ronde", "evaluatie", "link"},  # a professional account
+        "aanspreekpunt": {"akkoord", "ronde", "evaluatie", "link"},
+    }
+    for person, kinds in expected.items():
+        with TestClient(app, headers={"Origin": ORIGIN}, follow_redirects=False) as client:
+            sign_in(client, family.user(person))
+            assert set(_mail_kinds(client)) == kinds, person
+    with TestClient(app, headers={"Origin": ORIGIN}, follow_redirects=False) as client:
+        sign_in(client, family.user("moeder"))
+        assert "omdat de jongere jarig is geweest" in _mail_kinds(client)["toestemming"]
+
+
+def test_the_youth_saves_the_choices_she_is_offered(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    jongere = family.user("jongere")
+    sign_in(client, jongere)
+    saved = client.post(
+        "/account/meldingen",
+        data={"akkoord": "dagelijks", "ronde": "nooit", "toestemming": "direct"},
+    )
+    assert saved.status_code == 303
+    chosen = notifications.preferences(db, user=jongere)
+    assert chosen[MailKind.akkoord] == "dagelijks" and chosen[MailKind.ronde] == "nooit"
+    page = client.get("/account/meldingen").text
+    assert re.search(r'id="f-akkoord-dagelijks"[^>]*checked', page)

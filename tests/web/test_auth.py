@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from urllib.parse import parse_qs, quote, urlsplit
+
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -54,14 +58,35 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(
     )
     assert wrong.status_code == unknown.status_code == 400
     assert "horen niet bij elkaar" in wrong.text
-    assert wrong.text.replace(family.user("jongere").email, "X") == unknown.text.replace(
-        "niemand@voorbeeld.nl", "X"
+
+    def masked(text: str, email: str) -> str:  # the address, also as it is in a link
+        return text.replace(email, "X").replace(quote(email, safe=""), "X")
+
+    assert masked(wrong.text, family.user("jongere").email) == masked(
+        unknown.text, "niemand@voorbeeld.nl"
     )
 
 
 def test_failed_sign_in_keeps_the_typed_email(client: TestClient, family: Family) -> None:
     response = client.post("/login", data={"email": "typo@voorbeeld.nl", "password": "x"})
     assert 'value="typo@voorbeeld.nl"' in response.text
+
+
+def test_forgot_password_carries_the_typed_email_to_its_page_escaped(
+    client: TestClient, family: Family
+) -> None:
+    fresh = client.get("/login").text
+    assert 'href="/wachtwoord-vergeten"' in fresh  # nothing typed yet: a plain link
+    typed = 'moeder+"><b>x</b>@voorbeeld.nl'
+    page = client.post("/login", data={"email": typed, "password": "x"}).text
+    link = re.search(r'<a href="(/wachtwoord-vergeten[^"]*)">Wachtwoord vergeten\?</a>', page)
+    assert link is not None
+    href = unescape(link.group(1))
+    assert parse_qs(urlsplit(href).query) == {"email": [typed]}
+    forgot = client.get(href)
+    assert forgot.status_code == 200
+    assert 'value="moeder+&#34;&gt;&lt;b&gt;x&lt;/b&gt;@voorbeeld.nl"' in forgot.text
+    assert "<b>x</b>" not in forgot.text
 
 
 def test_too_many_failed_sign_ins_get_429_in_dutch(client: TestClient, family: Family) -> None:

@@ -199,6 +199,8 @@ def test_a_birthday_that_changes_who_decides_mails_the_youth_to_consent_again(
         )  # fmt: skip
     run_daily_work(client, mail_settings)
     mail = sink.wait_for(family.user("jongere").email, "Toestemming moet opnieuw")[0]
+    assert "Je bent jarig geweest." in mail.text  # her own birthday, said to her
+    assert "De jongere van" not in mail.text
     path = path_of(mail, f"/cases/{family.case.id}/toestemming")
     sign_in(client, family.user("jongere"))
     assert client.get(path).status_code == 200

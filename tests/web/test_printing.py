@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -105,6 +106,24 @@ def test_concept_print_holds_every_part_for_the_zorgoverleg(
     ]:
         assert expected in text, expected
     assert "counter(page)" in client.get("/static/print.css").text  # page numbers on paper
+
+
+def test_the_print_page_holds_its_content_in_main_and_wide_tables_in_their_own_box(
+    client: TestClient, filled: Family
+) -> None:
+    """How it looks on a phone is measured in tests/browser/test_printing.py."""
+    sign_in(client, filled.user("specialist"))
+    text = client.get(f"/cases/{filled.case.id}/print").text
+    body = text[text.index("<body>") + len("<body>") : text.index("</body>")].strip()
+    assert body.startswith('<main class="sheet">') and body.endswith("</main>")
+    assert text.count("<main") == 1
+    # the tables of several columns scroll sideways on a phone, in a box a keyboard reaches
+    for table in re.findall(r"(.{0,120})<table class=\"grid(?: actions)?\">", text, re.S):
+        assert '<div class="table-scroll" role="region"' in table and 'tabindex="0"' in table
+    # the Big Five (eight columns) reads as labelled lines on a phone
+    bigfive = text[text.index('<table class="grid bigfive stack-on-phone">') :]
+    bigfive = bigfive[: bigfive.index("</table>")]
+    assert '<td data-label="Hoe gaat het nu?">' in bigfive
 
 
 def test_print_leaves_out_what_the_reader_may_not_read(client: TestClient, filled: Family) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -148,7 +150,11 @@ def test_a_professional_who_has_not_set_it_up_is_led_there_before_anything_else(
     assert re.search(r"<div class=\"qr\"[^>]*><svg[^>]*>.*?</svg></div>", setup.text, re.S)
     db.refresh(user)
     secret = open_totp_secret(user.id, user.totp_secret_sealed)  # type: ignore[arg-type]
-    assert " ".join(secret[i : i + 4] for i in range(0, 32, 4)) in setup.text
+    shown = re.search(r'<p class="secret"><code>(.*?)</code></p>', setup.text)
+    assert shown is not None
+    assert re.sub(r"<[^>]+>", "", shown.group(1)) == " ".join(
+        secret[i : i + 4] for i in range(0, 32, 4)
+    )
     assert secret not in (user.totp_secret_sealed or "")  # stored sealed, never plain
     wrong = client.post("/account/tweestapsverificatie", data={"code": "123456"})
     assert wrong.status_code == 422
@@ -223,3 +229,56 @@ def test_an_enrolled_account_cannot_join_an_invitation_with_the_password_alone(
     assert refused.status_code == 403
     sign_in(client, user)
     assert client.post(path, data={}).status_code == 303
+
+
+def test_on_a_phone_the_set_up_offers_a_link_that_opens_the_app(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    moeder = family.user("moeder")
+    sign_in(client, moeder)
+    page = client.get("/account/tweestapsverificatie")
+    db.refresh(moeder)
+    secret = open_totp_secret(moeder.id, moeder.totp_secret_sealed)  # type: ignore[arg-type]
+    link = re.search(
+        r'<a class="button secondary" href="(otpauth://[^"]+)">Open in je app</a>', page.text
+    )
+    assert link is not None
+    uri = urlsplit(unescape(link.group(1)))
+    assert uri.netloc == "totp" and moeder.email in unescape(uri.path.replace("%40", "@"))
+    assert parse_qs(uri.query)["secret"] == [secret]
+    assert parse_qs(uri.query)["issuer"] == ["eenplan"]
+    assert "Op je telefoon?" in page.text and "Tik op de knop" in page.text
+    assert "Typ dan deze sleutel in je app" in page.text
+    # a link is navigation, which the Content-Security-Policy does not restrict
+    assert "navigate-to" not in page.headers["content-security-policy"]
+
+
+def test_the_typed_key_breaks_between_groups_of_four_and_never_inside_one(
+    client: TestClient, family: Family, db: Session
+) -> None:
+    moeder = family.user("moeder")
+    sign_in(client, moeder)
+    page = client.get("/account/tweestapsverificatie")
+    db.refresh(moeder)
+    secret = open_totp_secret(moeder.id, moeder.totp_secret_sealed)  # type: ignore[arg-type]
+    groups = re.findall(r'<span class="key-group">([A-Z2-7]+)</span>', page.text)
+    assert groups == [secret[i : i + 4] for i in range(0, len(secret), 4)]
+    css = client.get("/static/eenplan.css").text
+    rule = re.search(r"\.secret \.key-group \{([^}]*)\}", css)
+    assert rule is not None and "white-space: nowrap" in rule.group(1)
+    assert "display: inline-block" in rule.group(1)
+
+
+def test_the_code_field_of_sign_in_brings_up_digits_takes_the_focus_and_takes_letters_too(
+    client: TestClient, db: Session
+) -> None:
+    user = _enrolled(db)
+    page = _password_only(client, user).text
+    field = re.search(r'<input[^>]*name="code"[^>]*>', page, re.S)
+    assert field is not None
+    tag = field.group(0)
+    assert 'type="text"' in tag  # not type=number: a recovery code has letters
+    assert 'inputmode="numeric"' in tag
+    assert 'autocomplete="one-time-code"' in tag
+    assert "autofocus" in tag
+    assert "pattern" not in tag

@@ -273,3 +273,43 @@ def test_unknown_filter_and_sort_values_fall_back_to_everything_soonest_first(
     assert page.status_code == 200
     assert "<script>" not in re.sub(r"<script src=[^>]+></script>", "", page.text)
     assert date.today()  # the page still answers in full
+
+
+def test_only_what_is_late_lists_only_the_late_items_of_a_family(
+    client: TestClient, family: Family, visser: str
+) -> None:
+    sign_in(client, family.user("aanspreekpunt"))
+
+    def listed(show: str) -> str:  # the list alone, without the form's options
+        return client.get("/", params={"toon": show}, headers={"HX-Request": "true"}).text
+
+    late = listed("te_laat")
+    assert "Gezin Visser" in late
+    items = re.findall(r'<li class="work-item([^"]*)">', late)
+    assert items == [" overdue"]  # the evaluation three days late, and nothing else
+    for not_late in ("Wacht op akkoord", "Verjaardag", "Link stopt", "Evaluatieronde"):
+        assert not_late not in late, not_late
+    birthdays = listed("leeftijd")
+    assert "Verjaardag" in birthdays and "Wacht op akkoord" not in birthdays
+    everything = listed("")
+    assert all(kind in everything for kind in ("Te laat", "Wacht op akkoord", "Verjaardag"))
+
+
+def test_going_back_to_a_searched_list_renders_the_whole_page_with_its_choices(
+    client: TestClient, family: Family, visser: str
+) -> None:
+    """Back to an address htmx pushed: htmx keeps no copy and asks the server for the page;
+    the fields show what the address says (a copy would show the choices of page load)."""
+    sign_in(client, family.user("aanspreekpunt"))
+    page = client.get(
+        "/",
+        params={"q": "gezin", "toon": "te_doen", "sorteer": "naam"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    ).text
+    assert "<html" in page and "<h1>Mijn gezinnen</h1>" in page
+    assert re.search(r'<option value="naam"\s+selected>', page)
+    assert re.search(r'<option value="te_doen"\s+selected>', page)
+    assert 'id="f-q" name="q" value="gezin"' in page
+    assert len(re.findall(r"<option[^>]*selected", page)) == 2
+    base = client.get("/").text
+    assert '"historyCacheSize": 0' in base  # no copy of a page in the browser's storage
