@@ -143,9 +143,10 @@ def entry_hash(prev_hash: str, entry: AuditEntry, *, key: bytes | None = None) -
     return hmac.new(key or chain_key(), message, hashlib.sha256).hexdigest()
 
 
-def _lock_case(session: Session, case_id: str) -> None:
+def lock_case(session: Session, case_id: str) -> None:
     """Serialise appends per case: a no-op UPDATE takes the row lock on PostgreSQL and the
-    write lock on SQLite before the last entry is read."""
+    write lock on SQLite before the last entry is read (the access log's chain, and the
+    versioned consent lines, which must never fork)."""
     session.execute(update(Case).where(col(Case.id) == case_id).values(id=Case.id))
 
 
@@ -163,7 +164,7 @@ def add(
     detail: str = "",
 ) -> AuditEntry:
     """Append an entry to the case's chain in the current transaction (the caller commits)."""
-    _lock_case(session, case_id)
+    lock_case(session, case_id)
     last = session.exec(
         select(AuditEntry)
         .where(AuditEntry.case_id == case_id)

@@ -429,6 +429,7 @@ def decide(
     band = age_band_on(case.youth_birth_date, on)
     if reason := can_consent(participant, band):
         raise Forbidden(reason)
+    audit.lock_case(session, case_id)  # two decisions at once must not fork the line
     previous = _line_latest(session, case_id=case_id, audience=audience, kind=Kind.consent).get(
         participant.id or 0
     )
@@ -515,6 +516,7 @@ def pass_over_parent(
             "De reden is te lang.",
             field_errors={"reason": "Schrijf de reden korter op (hoogstens 5.000 tekens)."},
         )
+    audit.lock_case(session, case_id)
     previous = _line_latest(session, case_id=case_id, audience=audience, kind=Kind.pass_over).get(
         parent_participant_id
     )
@@ -626,6 +628,7 @@ def add_legal_ground_withdrawal(
     record = session.get(Consent, consent_id)
     if record is None or record.kind != Kind.legal_ground:
         return None
+    audit.lock_case(session, record.case_id)
     rows = _legal_rows(session, case_id=record.case_id, audience=record.audience)
     newest = _newest_version(record, rows)
     if newest.status != GIVEN:

@@ -275,3 +275,53 @@ def test_network_reads_shared_documents_only_while_netwerk_consent_is_complete(
     veiligheid = documents.Document(case_id=household.case_id, section="veiligheid")
     assert documents.access_for(oma, veiligheid, consented={"netwerk"}) is None
     assert documents.access_for(oma, plan, consented={"school"}) is None
+
+
+def test_decisions_at_the_same_moment_never_fork_a_consent_line(
+    db: Session, household: Household, settings
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from app.db import make_engine
+
+    _give(db, household, "jongere", AGE_14)
+    youth = household.users["jongere"]
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def decide(decision: str) -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            with Session(engine) as session:
+                start.wait()
+                consent.decide(
+                    session,
+                    user=youth,
+                    case_id=household.case_id,
+                    audience="school",
+                    decision=decision,
+                    bus=AccessBus(),
+                    on=AGE_14,
+                )
+        except Conflict:
+            pass  # withdrawing what was just withdrawn: refused, fine
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [
+        threading.Thread(target=decide, args=("withdrawn" if n % 2 else "given",)) for n in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    db.expire_all()
+    line = db.exec(
+        select(Consent).where(Consent.case_id == household.case_id, Consent.audience == "school")
+    ).all()
+    previous = [row.previous_id for row in line if row.previous_id is not None]
+    assert len(previous) == len(set(previous))  # every version follows exactly one other
+    assert sorted(row.version for row in line) == list(range(1, len(line) + 1))
