@@ -216,3 +216,23 @@ def test_share_pages_never_show_an_own_story_even_one_open_to_everyone(
     page = client.get(f"/gedeeld/{link.token}")
     assert page.status_code == 200
     assert "Mijn eigen woorden." not in page.text
+
+
+def test_when_two_reader_choices_mean_the_same_people_the_page_says_so(
+    client: TestClient, family: Family, db: Session, app
+) -> None:  # type: ignore[no-untyped-def]
+    from app.services import participants
+
+    story = _story(db, family, owner="oma")
+    sign_in(client, family.user("oma"))
+    page = client.get(f"/cases/{family.case.id}/docs/{story}/lezers").text
+    assert "dezelfde mensen als hierboven" not in page  # the father without gezag differs
+    participants.remove_participant(
+        db,
+        actor=family.user("aanspreekpunt"),
+        case_id=family.case.id,
+        participant_id=family.places["vader"].id,  # type: ignore[arg-type]
+        bus=app.state.access_bus,
+    )
+    page = client.get(f"/cases/{family.case.id}/docs/{story}/lezers").text
+    assert page.count("dezelfde mensen als hierboven") == 1
