@@ -14,7 +14,7 @@ from app.crdt.schema import options, section_schema, section_title
 from app.dutch import dutch_date, dutch_time, enumeration
 from app.models import Role
 from app.services.display import display_value, item_title, page_label, short_code
-from app.services.membership import FAMILY_ROLES, ROLE_LABELS
+from app.services.membership import ROLE_LABELS
 from app.web.deps import templates_of
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
@@ -26,7 +26,6 @@ def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     templates = Jinja2Templates(env=env)
     templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
-    templates.env.globals["FAMILY_ROLES"] = FAMILY_ROLES
     templates.env.globals["Role"] = Role
     templates.env.filters["datum"] = dutch_date
     templates.env.filters["tijd"] = dutch_time
