@@ -303,3 +303,14 @@ def test_the_case_page_links_to_the_progress_and_viewing_it_is_logged(
         "Moeder",
         "voortgang",
     )
+
+
+def test_the_long_progress_page_starts_with_links_to_each_domain_and_the_goals(
+    client: TestClient, family: Family
+) -> None:
+    sign_in(client, family.user("jongere"))
+    page = client.get(f"/cases/{family.case.id}/voortgang").text
+    jump = page.split('id="kop-naar"')[1].split("</nav>")[0]
+    for domain in ("steun", "wonen", "school_werk", "inkomen", "welzijn"):
+        assert f'href="#dom-{domain}"' in jump and f'id="dom-{domain}"' in page
+    assert 'href="#kop-doelen"' in jump and 'id="kop-doelen"' in page
