@@ -72,6 +72,8 @@ export const startUndo = ({ scope, me, root, editorEl, placeAfter, announce }) =
     added.pop()
     if (!last.item.doc || isDeleted(last.item)) return undoAdding()
     softDelete(last.item, me?.participant_id, ADD)
+    // what could be redone was typed into that item: it stays there, put back with it
+    manager.clear(false, true)
     last.addButton?.focus()
     announce(`Ongedaan gemaakt: het nieuwe ${last.label.toLowerCase()} is weggehaald. Je vindt het onder 'Verwijderd'.`)
     update()

@@ -110,6 +110,7 @@ def test_the_undo_buttons_undo_choices_deletes_and_at_last_take_a_new_item_away_
     undo.click()
     wendy.get_by_text("het nieuwe doel is weggehaald").wait_for(state="attached")
     assert live_goals.count() == 0
+    assert redo.is_disabled()  # its words come back with it from "Verwijderd", not by redo
     wait_saved(wendy)
     doc = live_server.stored_doc(live_server.docs["aanspreekpunt"]["plan"])
     assert read_document("plan", doc)["doelen"] == []
