@@ -1,9 +1,13 @@
-"""Put content in a case's CRDT documents the way an editor would (one logged update)."""
+"""Put content in a case's CRDT documents the way an editor would (one logged update), and
+read back what a printed PDF says."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
+from fastapi.testclient import TestClient
 from pycrdt import Doc
 from sqlmodel import Session, select
 
@@ -35,3 +39,14 @@ def edit(db: Session, doc_id: str, change: Callable[[Doc], None], author_id: int
         DocumentUpdate(document_id=doc_id, update=doc.get_update(before), author_user_id=author_id)
     )
     db.commit()
+
+
+def pdf_text(client: TestClient, path: str, tmp_path: Path, *, layout: bool = False) -> str:
+    """The text of the PDF at ``path`` (pdftotext; ``layout`` keeps columns side by side)."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(response.content)
+    command = ["pdftotext", *(["-layout"] if layout else []), str(pdf), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -138,16 +138,16 @@ def _read_block(block: dict[str, Any], root: str, doc: Doc) -> Any:
     raise ValueError(f"unknown block kind {kind!r}")
 
 
-def _whole_number(value: object) -> int | None:
-    """A stored id written as ASCII digits ("12"); anything else (also "²" or "١٢", which
-    ``str.isdigit`` accepts and ``int`` may not) is None."""
+def whole_number(value: object) -> int | None:
+    """An id written as ASCII digits ("12"), in a document or an address; anything else (also
+    "²" or "١٢", which ``str.isdigit`` accepts and ``int`` may not) is None."""
     if isinstance(value, str) and _ID_DIGITS.fullmatch(value):
         return int(value)
     return None
 
 
 def _natural(key: str) -> tuple[int, str]:
-    number = _whole_number(key)
+    number = whole_number(key)
     return (number, "") if number is not None else (1 << 62, key)
 
 
@@ -238,7 +238,7 @@ def _collect_deleted(
                     "list": path,
                     "item": _read_item(fields, item_id, value),
                     "verwijderd_op": value.get(DELETED_AT),
-                    "verwijderd_door": _whole_number(by),
+                    "verwijderd_door": whole_number(by),
                 }
             )
             continue
@@ -294,7 +294,7 @@ def _read_number(value: Any, field: dict[str, Any]) -> int | None:
 def _read_person(values: Map, key: str) -> dict[str, Any] | None:
     """``{"participant_id": 12}``, ``{"name": "Oom Kees"}`` or None when nobody is chosen."""
     value = values.get(key)
-    participant_id = _whole_number(value)
+    participant_id = whole_number(value)
     if participant_id is not None:
         return {"participant_id": participant_id}
     if value == "anders":

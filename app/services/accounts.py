@@ -289,10 +289,9 @@ def _live_session_by_key(session: Session, key: str) -> tuple[UserSession, User]
     return row, user
 
 
-def user_for_session_token(session: Session, token: str | None) -> User | None:
-    """The account of a full sign-in. A session that must still enrol in two-factor sign-in
-    opens nothing, and neither does a password-only session of an account that uses it."""
-    found = _live_session(session, token)
+def _full_sign_in(found: tuple[UserSession, User] | None) -> User | None:
+    """The account of a live session that opens everything: not one that must still enrol in
+    two-factor sign-in, nor a password-only session of an account that uses it."""
     if found is None:
         return None
     row, user = found
@@ -303,18 +302,18 @@ def user_for_session_token(session: Session, token: str | None) -> User | None:
     return user
 
 
+def user_for_session_token(session: Session, token: str | None) -> User | None:
+    """The account of a full sign-in (``_full_sign_in``)."""
+    return _full_sign_in(_live_session(session, token))
+
+
 def user_for_live_sign_in(session: Session, *, key: str, settings: Settings) -> User | None:
     """The account behind a live document connection, by the hash of its session token
     (``token_hash``): a full sign-in that still counts, as ``user_for_session_token``, and,
     when two-factor sign-in has become required for the account since, not one made with the
     password alone (pages send such a session to set it up; a connection just ends)."""
-    found = _live_session_by_key(session, key) if key else None
-    if found is None:
-        return None
-    row, user = found
-    if row.auth_level == AuthLevel.enrolment:
-        return None
-    if user.uses_two_factor and row.auth_level != AuthLevel.two_factor:
+    user = _full_sign_in(_live_session_by_key(session, key) if key else None)
+    if user is None:
         return None
     if not user.uses_two_factor and two_factor.is_required(session, user=user, settings=settings):
         return None

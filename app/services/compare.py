@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.crdt.restore import load_doc
-from app.crdt.schema import options, read_document, section_schema, section_title
+from app.crdt.schema import options, read_document, section_schema, section_title, whole_number
 from app.models import Case, User, Version, VersionDocument
 from app.services import cases, documents, versions
 from app.services.display import display_value, item_title
@@ -65,8 +65,10 @@ def comparison(session: Session, *, user: User, case_id: str, van: int, naar: st
     before = versions.get_version(session, case_id=case_id, number=van or history[0].number)
     after = None
     if naar != "nu":
-        number = int(naar) if _is_row_number(naar) else -1
-        after = versions.get_version(session, case_id=case_id, number=number)
+        number = whole_number(naar)
+        after = versions.get_version(
+            session, case_id=case_id, number=-1 if number is None else number
+        )
     return Comparison(
         case=mine.case,
         history=history,
@@ -148,7 +150,8 @@ def diff_section(
             _diff_record(block["fields"], old or {}, new or {}, label, names, changes, key)
         elif block["kind"] == "per_participant":
             for pid in sorted(set(old or {}) | set(new or {}), key=str):
-                who = names.get(int(pid), "iemand") if _is_row_number(str(pid)) else str(pid)
+                number = whole_number(str(pid))
+                who = names.get(number, "iemand") if number is not None else str(pid)
                 before_answer = (old or {}).get(pid) or {}
                 after_answer = (new or {}).get(pid) or {}
                 _diff_record(
@@ -234,8 +237,3 @@ def _summary(item_schema: dict[str, Any], item: dict[str, Any], names: dict[int,
         if value:
             parts.append(f"{f['label']} {value}")
     return " · ".join(parts)
-
-
-def _is_row_number(text: str) -> bool:
-    """ASCII digits of a number a row can have ("²" passes ``str.isdigit``; ``int`` refuses it)."""
-    return text.isascii() and text.isdigit() and len(text) <= 15

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.crdt.restore import load_doc
-from app.crdt.schema import read_document, section_schema
+from app.crdt.schema import read_document, section_schema, whole_number
 from app.models import Version, today
 from app.services import (
     cases,
@@ -393,11 +393,12 @@ def _kept_lines(
     read."""
     lines = []
     for part in ids.split(","):
-        if part.isascii() and part.isdigit() and len(part) <= 15:
+        checkpoint_id = whole_number(part)
+        if checkpoint_id is not None:
             try:
                 lines.append(
                     checkpoints.get_checkpoint(
-                        session, user=user, case_id=case_id, checkpoint_id=int(part)
+                        session, user=user, case_id=case_id, checkpoint_id=checkpoint_id
                     )
                 )
             except NotFound:

@@ -15,6 +15,7 @@ from app.security import SESSION_COOKIE
 from app.services import participants
 from app.settings import Settings
 from tests.conftest import ORIGIN, PASSWORD, Family, live_session_token
+from tests.crdt.conftest import doc_id_of
 from tests.crdt.test_field_rules import SCORE_ROOT, change, score, set_score, stored
 from tests.crdt.yclient import YClient, eventually, expect_close
 
@@ -30,17 +31,26 @@ def _as(client: TestClient, token: str) -> TestClient:
     return client
 
 
-def _doc(db: Session, family: Family, section: Section) -> str:
-    from tests.crdt.conftest import doc_id_of  # the fixtures' module, imported for one helper
-
-    return doc_id_of(db, family, section)
+def _change_role(
+    db: Session, app: FastAPI, family: Family, who: str, role: str, gezag: bool
+) -> None:
+    participants.change_participant(
+        db,
+        actor=family.user("aanspreekpunt"),
+        case_id=family.case.id,
+        participant_id=family.places[who].id,  # type: ignore[arg-type]
+        role=role,
+        gezag=gezag,
+        safety_closed=False,
+        bus=app.state.access_bus,
+    )
 
 
 def test_signing_out_closes_the_documents_that_sign_in_had_open(
     client: TestClient, family: Family, db: Session, settings: Settings
 ) -> None:
     token = live_session_token(db, family.user("moeder"), settings)
-    with _socket(client, token, _doc(db, family, Section.analyse)) as ws:
+    with _socket(client, token, doc_id_of(db, family, Section.analyse)) as ws:
         YClient(ws).sync()
         assert _as(client, token).post("/logout").status_code == 303
         assert expect_close(ws) == 4401
@@ -51,7 +61,7 @@ def test_signing_out_everywhere_else_closes_the_other_devices_but_not_this_one(
 ) -> None:
     moeder = family.user("moeder")
     phone, laptop = (live_session_token(db, moeder, settings) for _ in range(2))
-    doc_id = _doc(db, family, Section.analyse)
+    doc_id = doc_id_of(db, family, Section.analyse)
     with _socket(client, phone, doc_id) as on_phone, _socket(client, laptop, doc_id) as here:
         YClient(on_phone).sync()
         kept = YClient(here).sync()
@@ -70,7 +80,7 @@ def test_a_new_password_closes_the_documents_of_every_other_sign_in(
 ) -> None:
     moeder = family.user("moeder")
     elsewhere, here = (live_session_token(db, moeder, settings) for _ in range(2))
-    with _socket(client, elsewhere, _doc(db, family, Section.plan)) as ws:
+    with _socket(client, elsewhere, doc_id_of(db, family, Section.plan)) as ws:
         YClient(ws).sync()
         changed = _as(client, here).post(
             "/account/wachtwoord",
@@ -89,19 +99,10 @@ def test_a_socket_needs_two_factor_sign_in_exactly_when_the_pages_do(
 ) -> None:
     moeder = family.user("moeder")
     token = live_session_token(db, moeder, settings)  # a parent: the password is enough
-    doc_id = _doc(db, family, Section.perspectief)
+    doc_id = doc_id_of(db, family, Section.perspectief)
     with _socket(client, token, doc_id) as already_open:
         YClient(already_open).sync()
-        participants.change_participant(
-            db,
-            actor=family.user("aanspreekpunt"),
-            case_id=family.case.id,
-            participant_id=family.places["moeder"].id,  # type: ignore[arg-type]
-            role="specialist",
-            gezag=False,
-            safety_closed=False,
-            bus=app.state.access_bus,
-        )
+        _change_role(db, app, family, "moeder", "specialist", gezag=False)
         # Specialists must sign in with a code: the password-only sign-in opens nothing now.
         assert expect_close(already_open) == 4401
     with _socket(client, token, doc_id) as new:
@@ -115,23 +116,15 @@ def test_after_a_role_change_an_open_connection_follows_the_new_roles_field_rule
     app: FastAPI,
     rooms: RoomServer,
 ) -> None:
-    doc_id = _doc(db, family, Section.perspectief)
+    doc_id = doc_id_of(db, family, Section.perspectief)
     specialist = family.user("specialist")
     with connect(specialist, doc_id) as ws:
         client = YClient(ws, field=f"{SCORE_ROOT}.huidige_situatie").sync()
         change(client, set_score(3))
         client.barrier()
         assert score(stored(db, doc_id)) == 3
-        participants.change_participant(
-            db,
-            actor=family.user("aanspreekpunt"),
-            case_id=family.case.id,
-            participant_id=family.places["specialist"].id,  # type: ignore[arg-type]
-            role="ouder",
-            gezag=True,  # a parent with gezag edits the perspectief, but not the score
-            safety_closed=False,
-            bus=app.state.access_bus,
-        )
+        # a parent with gezag edits the perspectief, but not the score
+        _change_role(db, app, family, "specialist", "ouder", gezag=True)
         room = rooms.rooms[doc_id]
         eventually(
             lambda: all(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEntry
 from tests.conftest import Family, sign_in
+from tests.docs_helpers import pdf_text
 from tests.progress_helpers import (
     add_goal,
     adopt,
@@ -36,17 +36,6 @@ def _progress(client: TestClient, family: Family) -> dict[str, Any]:
 
 def _domain(body: dict[str, Any], domain: str) -> dict[str, Any]:
     return next(d for d in body["domains"] if d["domain"] == domain)
-
-
-def _pdf_text(client: TestClient, path: str, tmp_path: Path) -> str:
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/pdf"
-    pdf = tmp_path / "plan.pdf"
-    pdf.write_bytes(response.content)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _squeeze(text: str) -> str:
@@ -93,7 +82,7 @@ def test_three_adopted_versions_show_their_scores_on_the_page_in_the_api_and_in_
     assert page.text.count('class="progress-chart"') == 10  # two charts per domain
     assert "Cijfer van de jongere (0 tot 10) bij Wonen. Versie 1: 3; Versie 2: 6" in page.text
 
-    text = _squeeze(_pdf_text(client, f"/cases/{family.case.id}/print.pdf", tmp_path))
+    text = _squeeze(pdf_text(client, f"/cases/{family.case.id}/print.pdf", tmp_path, layout=True))
     assert "Voortgang: van zorgoverleg tot zorgoverleg" in text
     assert "Wonen: de cijfers per evaluatie" in text
     wonen_text = text.split("Wonen: de cijfers per evaluatie")[1]
@@ -103,7 +92,9 @@ def test_three_adopted_versions_show_their_scores_on_the_page_in_the_api_and_in_
     assert "Klaar om los te laten?" in text
 
     # the print of version 2 stops at version 2: nothing later, no "now"
-    second = _squeeze(_pdf_text(client, f"/cases/{family.case.id}/versies/2/print.pdf", tmp_path))
+    second = _squeeze(
+        pdf_text(client, f"/cases/{family.case.id}/versies/2/print.pdf", tmp_path, layout=True)
+    )
     second_wonen = second.split("Wonen: de cijfers per evaluatie")[1]
     assert re.search(r"Versie 2 6 3 ✗ Nog niet stabiel .{0,20}18 juni 2026", second_wonen)
     assert "Versie 3" not in second_wonen and "Nu 9" not in second_wonen

@@ -231,14 +231,19 @@ def test_an_enrolled_account_cannot_join_an_invitation_with_the_password_alone(
     assert client.post(path, data={}).status_code == 303
 
 
+def _set_up_page(client: TestClient, db: Session, user: User):  # type: ignore[no-untyped-def]
+    """Sign in and open the two-factor set-up page; the page and the secret it offers."""
+    sign_in(client, user)
+    page = client.get("/account/tweestapsverificatie")
+    db.refresh(user)
+    return page, open_totp_secret(user.id, user.totp_secret_sealed)  # type: ignore[arg-type]
+
+
 def test_on_a_phone_the_set_up_offers_a_link_that_opens_the_app(
     client: TestClient, family: Family, db: Session
 ) -> None:
     moeder = family.user("moeder")
-    sign_in(client, moeder)
-    page = client.get("/account/tweestapsverificatie")
-    db.refresh(moeder)
-    secret = open_totp_secret(moeder.id, moeder.totp_secret_sealed)  # type: ignore[arg-type]
+    page, secret = _set_up_page(client, db, moeder)
     link = re.search(
         r'<a class="button secondary" href="(otpauth://[^"]+)">Open in je app</a>', page.text
     )
@@ -257,10 +262,7 @@ def test_the_typed_key_breaks_between_groups_of_four_and_never_inside_one(
     client: TestClient, family: Family, db: Session
 ) -> None:
     moeder = family.user("moeder")
-    sign_in(client, moeder)
-    page = client.get("/account/tweestapsverificatie")
-    db.refresh(moeder)
-    secret = open_totp_secret(moeder.id, moeder.totp_secret_sealed)  # type: ignore[arg-type]
+    page, secret = _set_up_page(client, db, moeder)
     groups = re.findall(r'<span class="key-group">([A-Z2-7]+)</span>', page.text)
     assert groups == [secret[i : i + 4] for i in range(0, len(secret), 4)]
     css = client.get("/static/eenplan.css").text

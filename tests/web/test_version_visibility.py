@@ -5,7 +5,6 @@ the PDF and in the API. Everyone else sees that the version exists and when it w
 from __future__ import annotations
 
 import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from sqlmodel import Session, select
 from app.models import Version
 from app.services import versions
 from tests.conftest import ORIGIN, Family, sign_in
+from tests.docs_helpers import pdf_text
 
 DECISION = "Bram (Accare) start gesprekken met Sanne"
 REMARK = "Ik wil vaker horen hoe het gaat"
@@ -68,17 +68,6 @@ def _pages(client: TestClient, family: Family) -> dict[str, str]:
     return answers
 
 
-def _pdf_text(client: TestClient, path: str, tmp_path: Path) -> str:
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/pdf"
-    pdf = tmp_path / "plan.pdf"
-    pdf.write_bytes(response.content)
-    return subprocess.run(
-        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
 @pytest.mark.parametrize("who", ["oma", "vader"], ids=["netwerk", "ouder_zonder_gezag"])
 def test_who_may_not_read_the_plan_sees_a_version_but_not_its_decisions_or_remarks(
     client: TestClient, adopted: Family, who: str
@@ -109,7 +98,7 @@ def test_the_pdf_holds_no_decisions_or_remarks_for_who_may_not_read_the_plan(
 ) -> None:
     sign_in(client, adopted.user(who))
     for path in ["/versies/1/print.pdf", "/print.pdf"]:
-        text = _pdf_text(client, f"/cases/{adopted.case.id}{path}", tmp_path)
+        text = pdf_text(client, f"/cases/{adopted.case.id}{path}", tmp_path)
         assert "Zorgoverleg maart" in text, path
         assert DECISION not in " ".join(text.split()), path
         assert REMARK not in " ".join(text.split()), path
@@ -134,10 +123,20 @@ def test_the_aanspreekpunt_and_the_youth_still_read_decisions_and_remarks(
     listed = client.get(f"/api/cases/{case_id}/versions").json()["versions"][0]
     assert (listed["content_shared"], listed["decisions"]) == (True, DECISION)
     if shutil.which("pdftotext"):
-        text = " ".join(
-            _pdf_text(client, f"/cases/{case_id}/versies/1/print.pdf", tmp_path).split()
-        )
+        text = " ".join(pdf_text(client, f"/cases/{case_id}/versies/1/print.pdf", tmp_path).split())
         assert DECISION in text and REMARK in text
+
+
+def _network_consent(client: TestClient, family: Family, decision: str) -> None:
+    """The youth (14) and the mother (gezag) both give or withdraw consent for the network."""
+    for who in ("jongere", "moeder"):
+        sign_in(client, family.user(who))
+        response = client.post(
+            f"/api/cases/{family.case.id}/consents",
+            json={"audience": "netwerk", "decision": decision},
+        )
+        assert response.status_code == 201, response.text
+        client.post("/logout")
 
 
 def test_consent_for_the_network_opens_the_decisions_to_oma_and_withdrawal_closes_them(
@@ -145,26 +144,16 @@ def test_consent_for_the_network_opens_the_decisions_to_oma_and_withdrawal_close
 ) -> None:
     case_id = adopted.case.id
 
-    def consent(decision: str) -> None:
-        for who in ("jongere", "moeder"):  # the youth is 14: the youth and gezag both consent
-            sign_in(client, adopted.user(who))
-            response = client.post(
-                f"/api/cases/{case_id}/consents",
-                json={"audience": "netwerk", "decision": decision},
-            )
-            assert response.status_code == 201, response.text
-            client.post("/logout")
-
     def oma_reads() -> str:
         sign_in(client, adopted.user("oma"))
         page = client.get(f"/cases/{case_id}/versies/1").text
         client.post("/logout")
         return page
 
-    consent("given")
+    _network_consent(client, adopted, "given")
     page = oma_reads()
     assert DECISION in page and REMARK in page
-    consent("withdrawn")
+    _network_consent(client, adopted, "withdrawn")
     page = oma_reads()
     assert DECISION not in page and REMARK not in page
 
@@ -174,23 +163,13 @@ def test_who_may_no_longer_read_the_plan_still_sees_their_own_remark(
 ) -> None:
     case_id = adopted.case.id
 
-    def consent(decision: str) -> None:
-        for who in ("jongere", "moeder"):
-            sign_in(client, adopted.user(who))
-            response = client.post(
-                f"/api/cases/{case_id}/consents",
-                json={"audience": "netwerk", "decision": decision},
-            )
-            assert response.status_code == 201, response.text
-            client.post("/logout")
-
-    consent("given")
+    _network_consent(client, adopted, "given")
     sign_in(client, adopted.user("oma"))
     own = "Ik kom graag bij het volgende overleg"
     path = f"/cases/{case_id}/versies/1/akkoord"
     assert client.post(path, data={"decision": "niet_akkoord", "remark": own}).status_code == 303
     client.post("/logout")
-    consent("withdrawn")
+    _network_consent(client, adopted, "withdrawn")
     sign_in(client, adopted.user("oma"))
     page = client.get(f"/cases/{case_id}/versies/1").text
     assert own in page and REMARK not in page
